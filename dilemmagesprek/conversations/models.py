@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dilemmagesprek.lib.ids import new_public_id
+from dilemmagesprek.methods.loader import parse_method
+from dilemmagesprek.methods.schema import Method
+
+
+class Conversation(models.Model):
+    class Status(models.TextChoices):
+        CONCEPT = "concept", _("Draft")
+        PREPARATION = "voorbereiding", _("Preparation")
+        PLANNED = "gepland", _("Planned")
+        RUNNING = "lopend", _("In progress")
+        CLOSED = "afgerond", _("Closed")
+        ARCHIVED = "gearchiveerd", _("Archived")
+
+    id = models.CharField(primary_key=True, max_length=16, default=new_public_id, editable=False)
+    title = models.CharField(max_length=200)
+    method_slug = models.CharField(max_length=100)
+    # A frozen copy of the method as it was when the conversation started: editing a method
+    # file later never changes a running or archived conversation.
+    method_snapshot = models.JSONField()
+    variant = models.CharField(max_length=20)
+    planned_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONCEPT)
+    current_step = models.PositiveSmallIntegerField(default=1)
+    # The sequence number of the newest event; bumped under the row lock by every write.
+    last_seq = models.PositiveBigIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @cached_property
+    def method(self) -> Method:
+        return parse_method(self.method_snapshot, source=f"conversation {self.pk}")
+
+    @property
+    def variant_info(self):
+        return self.method.variant(self.variant)
+
+    @property
+    def is_editable(self) -> bool:
+        """Worksheet and preparation accept changes until the conversation is closed."""
+        return self.status not in (self.Status.CLOSED, self.Status.ARCHIVED)
+
+
+class Member(models.Model):
+    class Role(models.TextChoices):
+        FACILITATOR = "gespreksleider", _("Facilitator")
+        OWNER = "dilemma-eigenaar", _("Dilemma owner")
+        PARTICIPANT = "deelnemer", _("Participant")
+        OBSERVER = "waarnemer", _("Observer")
+
+    id = models.CharField(primary_key=True, max_length=16, default=new_public_id, editable=False)
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="members")
+    # Facilitators sign in with an account; everyone else joins through their invite link.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    display_name = models.CharField(max_length=80)
+    role = models.CharField(max_length=20, choices=Role.choices)
+    # Only a hash of the invite token is stored: a leaked database holds no usable links.
+    token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    invited_at = models.DateTimeField(auto_now_add=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["invited_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "user"],
+                name="one_membership_per_user",
+                condition=models.Q(user__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.get_role_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.removed_at is None
+
+    @staticmethod
+    def hash_token(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Event(models.Model):
+    """The append-only log of every change, numbered per conversation."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=50)
+    data = models.JSONField(default=dict)
+    actor = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["conversation", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="one_event_per_seq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id}#{self.seq} {self.type}"

@@ -1,0 +1,21 @@
+"""Template helpers for looking up per-form errors and typed text by a computed key."""
+
+from typing import Any
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def get(mapping: Any, key: Any) -> Any:
+    """`{{ errors|get:form_id }}`: a dict lookup with a key built in the template."""
+    if isinstance(mapping, dict):
+        return mapping.get(str(key))
+    return None
+
+
+@register.simple_tag
+def form_id(*parts: Any) -> str:
+    """`{% form_id "card-new" column.pk row.key as fid %}` → "card-new-<column>-<row>"."""
+    return "-".join(str(part) for part in parts)

@@ -1,0 +1,159 @@
+"""`dilemmagesprek serve`: bring database, translations and static files up to date, then serve.
+
+Every step is cheap when there is nothing to do, so running this on each start is the whole
+deployment procedure: there is no separate "install" or "upgrade" step to forget.
+"""
+
+import contextlib
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from django.conf import settings
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.core.management import call_command, get_commands
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.shortcuts import resolve_url
+from django.urls import NoReverseMatch
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+
+
+def find_catalogs(roots: Iterable[Path]) -> list[Path]:
+    """The .po files of our own code: the package tree and LOCALE_PATHS, never site-packages."""
+    found: set[Path] = set()
+    for root in roots:
+        found.update(Path(root).glob("**/LC_MESSAGES/*.po"))
+    return sorted(found)
+
+
+def stale_catalogs(po_files: Iterable[Path]) -> tuple[list[Path], list[Path]]:
+    """Split into (.po without a .mo, .po newer than its .mo); the rest is up to date."""
+    missing: list[Path] = []
+    outdated: list[Path] = []
+    for po in po_files:
+        mo = po.with_suffix(".mo")
+        if not mo.exists():
+            missing.append(po)
+        elif mo.stat().st_mtime < po.stat().st_mtime:
+            outdated.append(po)
+    return missing, outdated
+
+
+def display_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
+class Command(BaseCommand):
+    help = (
+        "Database bijwerken, vertalingen en statische bestanden klaarzetten, demo klaarzetten "
+        "en Dilemmagesprek serveren (HTTP en WebSocket)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--host", help=f"adres om op te luisteren (HOST, standaard {DEFAULT_HOST})"
+        )
+        parser.add_argument("--port", type=int, help=f"poort (PORT, standaard {DEFAULT_PORT})")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="aantal serverprocessen (standaard 1)"
+        )
+        parser.add_argument(
+            "--no-demo", action="store_true", help="het demogesprek niet klaarzetten"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host, port = self.address(options["host"], options["port"])
+        workers = options["workers"]
+        if workers < 1:
+            raise CommandError("--workers moet minstens 1 zijn.")
+        backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
+        if workers > 1 and backend.endswith("InMemoryChannelLayer"):
+            # Each process would have its own in-memory layer: live updates would reach only
+            # the people who happen to be connected to the same process as the writer.
+            raise CommandError("Meer dan één worker vraagt om REDIS_URL (gedeelde channel layer).")
+
+        self.migrate()
+        self.compile_messages()
+        if isinstance(staticfiles_storage, ManifestFilesMixin):
+            call_command("collectstatic", interactive=False, verbosity=0)
+        if not options["no_demo"]:
+            self.ensure_demo()
+
+        url = display_url(host, port)
+        self.stdout.write(f"Dilemmagesprek draait op {url}")
+        # Without a URLconf (yet) the address above is all there is to show.
+        with contextlib.suppress(NoReverseMatch, ImportError):
+            self.stdout.write(f"Inloggen: {url.rstrip('/')}{resolve_url(settings.LOGIN_URL)}")
+        self.stdout.flush()
+
+        uvicorn.run(
+            "dilemmagesprek.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            # Browsers would negotiate compression per message; our messages are small HTML
+            # fragments, so it costs CPU and memory per socket for little gain.
+            ws_per_message_deflate=False,
+            lifespan="off",
+        )
+
+    def address(self, host: str | None, port: int | None) -> tuple[str, int]:
+        """Command-line options first, then HOST and PORT from the environment."""
+        host = host or os.environ.get("HOST") or DEFAULT_HOST
+        if port is None:
+            raw = os.environ.get("PORT") or str(DEFAULT_PORT)
+            try:
+                port = int(raw)
+            except ValueError:
+                raise CommandError(f"PORT moet een getal zijn, niet {raw!r}.") from None
+        if not 0 < port < 65536:
+            raise CommandError(f"Poort {port} bestaat niet (1-65535).")
+        return host, port
+
+    def migrate(self) -> None:
+        connection = connections[DEFAULT_DB_ALIAS]
+        executor = MigrationExecutor(connection)
+        plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if plan:
+            self.stdout.write(f"Database bijwerken: {len(plan)} migratie(s).")
+        call_command("migrate", interactive=False, verbosity=0)
+
+    def compile_messages(self) -> None:
+        """Compile the Dutch catalogues only when a .mo is missing or older than its .po.
+
+        That keeps gettext a build-time tool: an install that ships compiled .mo files starts
+        without msgfmt.
+        """
+        roots = [Path(settings.BASE_DIR), *map(Path, settings.LOCALE_PATHS)]
+        missing, outdated = stale_catalogs(find_catalogs(roots))
+        if not missing and not outdated:
+            return
+        if shutil.which("msgfmt") is None:
+            if missing:
+                names = ", ".join(str(po) for po in missing)
+                raise CommandError(
+                    f"msgfmt ontbreekt (Debian-pakket gettext) en deze vertalingen zijn nooit "
+                    f"gecompileerd: {names}"
+                )
+            self.stderr.write(
+                "Let op: msgfmt ontbreekt; de bestaande, oudere .mo-bestanden blijven in gebruik."
+            )
+            return
+        self.stdout.write(f"Vertalingen compileren: {len(missing) + len(outdated)} bestand(en).")
+        # compilemessages searches the current directory tree for locale folders: start it in
+        # our package so it never wanders into a virtualenv next to it.
+        with contextlib.chdir(settings.BASE_DIR):
+            call_command("compilemessages", verbosity=0)
+
+    def ensure_demo(self) -> None:
+        if "demo" not in get_commands():
+            self.stdout.write("Geen demo-opdracht beschikbaar; demo overgeslagen.")
+            return
+        call_command("demo")

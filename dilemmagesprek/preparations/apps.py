@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PreparationsConfig(AppConfig):
+    name = "dilemmagesprek.preparations"
+    label = "preparations"

@@ -1,0 +1,52 @@
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from dilemmagesprek.accounts import views as account_views
+from dilemmagesprek.conversations import views as conversation_views
+from dilemmagesprek.preparations import views as preparation_views
+from dilemmagesprek.worksheets import views as worksheet_views
+
+conversation_patterns = [
+    path("", worksheet_views.worksheet, name="worksheet"),
+    path("leden/", conversation_views.members, name="members"),
+    path("leden/<str:member_id>/", conversation_views.update_member, name="update_member"),
+    path("leden/<str:member_id>/link/", conversation_views.renew_link, name="renew_link"),
+    path("leden/<str:member_id>/intrekken/", conversation_views.revoke_link, name="revoke_link"),
+    path(
+        "leden/<str:member_id>/verwijderen/", conversation_views.remove_member,
+        name="remove_member",
+    ),
+    path("instellingen/", conversation_views.settings_view, name="settings"),
+    path("status/", conversation_views.change_status, name="change_status"),
+    path("stap/", conversation_views.change_step, name="change_step"),
+    path("voorbereiding/", preparation_views.preparation, name="preparation"),
+    path("veld/<str:key>/", worksheet_views.set_field, name="set_field"),
+    path("veld/<str:key>/bevestigen/", worksheet_views.confirm_field, name="confirm_field"),
+    path("veld/<str:key>/actie/", worksheet_views.add_next_step, name="add_next_step"),
+    path("veld/<str:key>/evaluatie/", worksheet_views.save_evaluation, name="save_evaluation"),
+    path("tabel/<str:matrix>/kolom/", worksheet_views.add_column, name="add_column"),
+    path("kolom/<str:column_id>/", worksheet_views.rename_column, name="rename_column"),
+    path("kolom/<str:column_id>/verplaatsen/", worksheet_views.move_column, name="move_column"),
+    path("kolom/<str:column_id>/verwijderen/", worksheet_views.remove_column, name="remove_column"),
+    path("kolom/<str:column_id>/kaart/", worksheet_views.add_card, name="add_card"),
+    path("kaart/<str:card_id>/", worksheet_views.edit_card, name="edit_card"),
+    path("kaart/<str:card_id>/verwijderen/", worksheet_views.remove_card, name="remove_card"),
+    path("actie/<str:step_id>/", worksheet_views.edit_next_step, name="edit_next_step"),
+    path(
+        "actie/<str:step_id>/verwijderen/", worksheet_views.remove_next_step,
+        name="remove_next_step",
+    ),
+]
+
+dg_patterns = [
+    path("", conversation_views.home, name="home"),
+    path("inloggen/", account_views.LoginView.as_view(), name="login"),
+    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("taal/", account_views.set_language, name="set_language"),
+    path("gesprekken/", conversation_views.index, name="conversations"),
+    path("gesprekken/nieuw/", worksheet_views.new_conversation, name="new_conversation"),
+    path("uitnodiging/<str:token>/", conversation_views.join, name="join"),
+    path("g/<str:conversation_id>/", include(conversation_patterns)),
+]
+
+urlpatterns = [path("", include((dg_patterns, "dg")))]

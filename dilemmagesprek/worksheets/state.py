@@ -1,0 +1,172 @@
+"""The worksheet as it stands, read in a fixed handful of queries and shaped by the method.
+
+The page, the projector and the report all start from `worksheet_state`, so what one shows
+the others show too.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from dilemmagesprek.conversations.models import Conversation, Member
+from dilemmagesprek.methods.schema import Field, Matrix, MatrixRow, Step
+
+from .models import Card, Column, Evaluation, FieldValue, NextStep
+
+
+@dataclass
+class ColumnView:
+    column: Column
+    mark: str  # "A" or "1"
+    heading: str  # "Speler A"
+    is_first: bool = False
+    is_last: bool = False
+
+    @property
+    def title(self) -> str:
+        name = self.column.name
+        return f"{self.heading}: {name}" if name else self.heading
+
+
+@dataclass
+class CellView:
+    column: ColumnView
+    row: MatrixRow
+    cards: list[Card]
+
+
+@dataclass
+class RowView:
+    row: MatrixRow
+    cells: list[CellView]
+
+
+@dataclass
+class MatrixView:
+    matrix: Matrix
+    columns: list[ColumnView]
+    rows: list[RowView]
+
+    @property
+    def is_full(self) -> bool:
+        return len(self.columns) >= self.matrix.max_count
+
+
+@dataclass
+class FieldView:
+    field: Field
+    value: FieldValue | None = None
+    matrix: MatrixView | None = None
+    next_steps: list[NextStep] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    my_evaluation: Evaluation | None = None
+
+    @property
+    def text(self) -> str:
+        return self.value.text if self.value else ""
+
+    @property
+    def version(self) -> int:
+        return self.value.version if self.value else 0
+
+    @property
+    def my_score(self) -> str:
+        return str(self.my_evaluation.score) if self.my_evaluation else ""
+
+    @property
+    def my_remark(self) -> str:
+        return self.my_evaluation.remark if self.my_evaluation else ""
+
+    @property
+    def average_score(self) -> float | None:
+        if not self.evaluations:
+            return None
+        return round(sum(e.score for e in self.evaluations) / len(self.evaluations), 1)
+
+
+@dataclass
+class StepView:
+    step: Step
+    fields: list[FieldView]
+    is_current: bool
+    minutes: int
+
+    @property
+    def has_matrix(self) -> bool:
+        return any(f.matrix is not None for f in self.fields)
+
+
+@dataclass
+class WorksheetView:
+    conversation: Conversation
+    steps: list[StepView]
+
+    def field(self, key: str) -> FieldView | None:
+        return next((f for s in self.steps for f in s.fields if f.field.key == key), None)
+
+
+def worksheet_state(conversation: Conversation, member: Member | None = None) -> WorksheetView:
+    method = conversation.method
+    values = {v.key: v for v in FieldValue.objects.filter(conversation=conversation)}
+    columns_by_matrix: dict[str, list[Column]] = defaultdict(list)
+    for column in Column.objects.filter(conversation=conversation).order_by("position"):
+        columns_by_matrix[column.matrix].append(column)
+    cards: dict[tuple[str, str], list[Card]] = defaultdict(list)
+    for card in Card.objects.filter(conversation=conversation).select_related("author"):
+        cards[(card.column_id, card.row)].append(card)
+    next_steps: dict[str, list[NextStep]] = defaultdict(list)
+    for step in NextStep.objects.filter(conversation=conversation):
+        next_steps[step.field_key].append(step)
+    evaluations: dict[str, list[Evaluation]] = defaultdict(list)
+    for evaluation in Evaluation.objects.filter(conversation=conversation).select_related("member"):
+        evaluations[evaluation.field_key].append(evaluation)
+
+    def matrix_view(matrix: Matrix) -> MatrixView:
+        columns = columns_by_matrix.get(matrix.key, [])
+        column_views = [
+            ColumnView(
+                column=column,
+                mark=matrix.column_mark(index),
+                heading=f"{matrix.column} {matrix.column_mark(index)}",
+                is_first=index == 0,
+                is_last=index == len(columns) - 1,
+            )
+            for index, column in enumerate(columns)
+        ]
+        rows = [
+            RowView(
+                row=row,
+                cells=[
+                    CellView(cv, row, cards.get((cv.column.pk, row.key), [])) for cv in column_views
+                ],
+            )
+            for row in matrix.rows
+        ]
+        return MatrixView(matrix=matrix, columns=column_views, rows=rows)
+
+    steps = []
+    for step in method.steps:
+        field_views = []
+        for f in step.fields:
+            view = FieldView(field=f, value=values.get(f.key))
+            if f.kind == "matrix" and f.matrix:
+                view.matrix = matrix_view(method.matrices[f.matrix])
+            elif f.kind == "actions":
+                view.next_steps = next_steps.get(f.key, [])
+            elif f.kind == "evaluations":
+                view.evaluations = evaluations.get(f.key, [])
+                if member is not None:
+                    view.my_evaluation = next(
+                        (e for e in view.evaluations if e.member_id == member.pk), None
+                    )
+            field_views.append(view)
+        steps.append(
+            StepView(
+                step=step,
+                fields=field_views,
+                is_current=step.number == conversation.current_step,
+                minutes=step.timebox.get(conversation.variant, 0),
+            )
+        )
+    return WorksheetView(conversation=conversation, steps=steps)

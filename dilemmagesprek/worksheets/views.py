@@ -1,0 +1,399 @@
+"""The worksheet page and every form on it.
+
+Each POST runs one action and redirects back to the step it came from (post/redirect/get), so
+editing works without JavaScript; with htmx the same response is swapped in place. A mistake
+re-renders the page with the message next to the form and the typed text kept (422).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dilemmagesprek.conversations.access import member_for
+from dilemmagesprek.conversations.forms import ConversationForm
+from dilemmagesprek.conversations.models import Member
+from dilemmagesprek.conversations.permissions import (
+    Perm,
+    next_statuses,
+    permissions_of,
+    require,
+)
+from dilemmagesprek.lib.views import error_messages, posted_int
+
+from . import actions
+from .models import Card, Column, NextStep
+from .state import worksheet_state
+
+
+@login_required
+def new_conversation(request: HttpRequest) -> HttpResponse:
+    form = ConversationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            conversation, _facilitator = actions.new_conversation(
+                request.user,
+                form.cleaned_data["title"],
+                form.cleaned_data["variant"],
+                form.cleaned_data["planned_at"],
+            )
+        except ValidationError as error:
+            for key, messages in error_messages(error).items():
+                for message in messages:
+                    form.add_error(key if key in form.fields else None, message)
+        else:
+            return redirect("dg:members", conversation.pk)
+    return render(
+        request, "worksheets/new.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+@require_GET
+def worksheet(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    return render_worksheet(request, member)
+
+
+def render_worksheet(
+    request: HttpRequest,
+    member: Member,
+    *,
+    errors: dict[str, list[str]] | None = None,
+    submitted: dict[str, dict[str, Any]] | None = None,
+    conflict: actions.EditConflict | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    conversation = member.conversation
+    state = worksheet_state(conversation, member)
+    context = {
+        "conversation": conversation,
+        "method": conversation.method,
+        "member": member,
+        "perms": permissions_of(member, conversation),
+        "state": state,
+        "errors": errors or {},
+        "submitted": submitted or {},
+        "conflict": conflict,
+        "status_choices": next_statuses(conversation),
+    }
+    return render(request, "worksheets/worksheet.html", context, status=status)
+
+
+def _apply(
+    request: HttpRequest,
+    member: Member,
+    form_id: str,
+    anchor: str,
+    run: Callable[[], object],
+) -> HttpResponse:
+    """Run one action; on success back to the step, on a mistake the page with the message."""
+    try:
+        run()
+    except ValidationError as error:
+        messages = [m for ms in error_messages(error).values() for m in ms]
+        return render_worksheet(
+            request,
+            member,
+            errors={form_id: messages},
+            submitted={form_id: request.POST.dict()},
+            status=422,
+        )
+    except actions.EditConflict as conflict:
+        return render_worksheet(
+            request,
+            member,
+            conflict=conflict,
+            submitted={form_id: request.POST.dict()},
+            status=409,
+        )
+    url = reverse("dg:worksheet", args=[member.conversation_id])
+    return HttpResponseRedirect(f"{url}#{anchor}", status=303)
+
+
+def _step_anchor(member: Member, field_key: str) -> str:
+    step = member.conversation.method.step_of_field(field_key)
+    return f"step-{step.number}" if step else "worksheet"
+
+
+def _column_anchor(member: Member, column_id: str) -> str:
+    column = Column.objects.filter(conversation_id=member.conversation_id, pk=column_id).first()
+    if column is None:
+        return "worksheet"
+    field = next(
+        (f for f in member.conversation.method.fields("matrix") if f.matrix == column.matrix), None
+    )
+    return _step_anchor(member, field.key) if field else "worksheet"
+
+
+@require_POST
+def set_field(request: HttpRequest, conversation_id: str, key: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    return _apply(
+        request,
+        member,
+        f"field-{key}",
+        _step_anchor(member, key),
+        lambda: actions.set_field(
+            member, key, request.POST.get("text", ""), posted_int(request, "version")
+        ),
+    )
+
+
+@require_POST
+def confirm_field(request: HttpRequest, conversation_id: str, key: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    version = posted_int(request, "version")
+    return _apply(
+        request,
+        member,
+        f"field-{key}",
+        _step_anchor(member, key),
+        lambda: actions.confirm_field(member, key, -1 if version is None else version),
+    )
+
+
+@require_POST
+def add_column(request: HttpRequest, conversation_id: str, matrix: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    field = next(
+        (f for f in member.conversation.method.fields("matrix") if f.matrix == matrix), None
+    )
+    anchor = _step_anchor(member, field.key) if field else "worksheet"
+    return _apply(
+        request,
+        member,
+        f"column-new-{matrix}",
+        anchor,
+        lambda: actions.add_column(member, matrix, request.POST.get("name", "")),
+    )
+
+
+@require_POST
+def rename_column(request: HttpRequest, conversation_id: str, column_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    return _apply(
+        request,
+        member,
+        f"column-{column_id}",
+        _column_anchor(member, column_id),
+        lambda: actions.rename_column(member, column_id, request.POST.get("name", "")),
+    )
+
+
+@require_POST
+def move_column(request: HttpRequest, conversation_id: str, column_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    offset = -1 if request.POST.get("direction") == "left" else 1
+    return _apply(
+        request,
+        member,
+        f"column-{column_id}",
+        _column_anchor(member, column_id),
+        lambda: actions.move_column(member, column_id, offset),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def remove_column(request: HttpRequest, conversation_id: str, column_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    column = Column.objects.filter(conversation_id=conversation_id, pk=column_id).first()
+    anchor = _column_anchor(member, column_id)
+    if request.method == "POST":
+        return _apply(
+            request,
+            member,
+            f"column-{column_id}",
+            anchor,
+            lambda: actions.remove_column(member, column_id),
+        )
+    require(member, Perm.ARRANGE_COLUMNS)
+    if column is None:
+        return redirect("dg:worksheet", conversation_id)
+    state = worksheet_state(member.conversation, member)
+    heading = next(
+        (
+            cv.title
+            for s in state.steps
+            for f in s.fields
+            if f.matrix
+            for cv in f.matrix.columns
+            if cv.column.pk == column.pk
+        ),
+        column.name,
+    )
+    return _confirm_page(
+        request,
+        member,
+        anchor,
+        question=_("Remove “%(name)s” with all its cards?") % {"name": heading},
+        action=reverse("dg:remove_column", args=[conversation_id, column_id]),
+    )
+
+
+@require_POST
+def add_card(request: HttpRequest, conversation_id: str, column_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    row = request.POST.get("row", "")
+    return _apply(
+        request,
+        member,
+        f"card-new-{column_id}-{row}",
+        _column_anchor(member, column_id),
+        lambda: actions.add_card(
+            member,
+            column_id,
+            row,
+            request.POST.get("text", ""),
+            anonymous=request.POST.get("anonymous") == "on",
+        ),
+    )
+
+
+def _card_anchor(member: Member, card_id: str) -> str:
+    card = Card.objects.filter(conversation_id=member.conversation_id, pk=card_id).first()
+    return _column_anchor(member, card.column_id) if card else "worksheet"
+
+
+@require_POST
+def edit_card(request: HttpRequest, conversation_id: str, card_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    return _apply(
+        request,
+        member,
+        f"card-{card_id}",
+        _card_anchor(member, card_id),
+        lambda: actions.edit_card(member, card_id, request.POST.get("text", "")),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def remove_card(request: HttpRequest, conversation_id: str, card_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    anchor = _card_anchor(member, card_id)
+    if request.method == "POST":
+        return _apply(
+            request,
+            member,
+            f"card-{card_id}",
+            anchor,
+            lambda: actions.remove_card(member, card_id),
+        )
+    card = Card.objects.filter(conversation_id=conversation_id, pk=card_id).first()
+    if card is None:
+        return redirect("dg:worksheet", conversation_id)
+    return _confirm_page(
+        request,
+        member,
+        anchor,
+        question=_("Remove this card?"),
+        quote=card.text,
+        action=reverse("dg:remove_card", args=[conversation_id, card_id]),
+    )
+
+
+@require_POST
+def add_next_step(request: HttpRequest, conversation_id: str, key: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    post = request.POST
+    return _apply(
+        request,
+        member,
+        f"next-step-new-{key}",
+        _step_anchor(member, key),
+        lambda: actions.add_next_step(
+            member, key, post.get("what", ""), post.get("who", ""), post.get("when", "")
+        ),
+    )
+
+
+def _next_step_anchor(member: Member, step_id: str) -> str:
+    step = NextStep.objects.filter(conversation_id=member.conversation_id, pk=step_id).first()
+    return _step_anchor(member, step.field_key) if step else "worksheet"
+
+
+@require_POST
+def edit_next_step(request: HttpRequest, conversation_id: str, step_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    post = request.POST
+    return _apply(
+        request,
+        member,
+        f"next-step-{step_id}",
+        _next_step_anchor(member, step_id),
+        lambda: actions.edit_next_step(
+            member, step_id, post.get("what", ""), post.get("who", ""), post.get("when", "")
+        ),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def remove_next_step(request: HttpRequest, conversation_id: str, step_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    anchor = _next_step_anchor(member, step_id)
+    if request.method == "POST":
+        return _apply(
+            request,
+            member,
+            f"next-step-{step_id}",
+            anchor,
+            lambda: actions.remove_next_step(member, step_id),
+        )
+    step = NextStep.objects.filter(conversation_id=conversation_id, pk=step_id).first()
+    if step is None:
+        return redirect("dg:worksheet", conversation_id)
+    return _confirm_page(
+        request,
+        member,
+        anchor,
+        question=_("Remove this action?"),
+        quote=step.what,
+        action=reverse("dg:remove_next_step", args=[conversation_id, step_id]),
+    )
+
+
+@require_POST
+def save_evaluation(request: HttpRequest, conversation_id: str, key: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    score = posted_int(request, "score")
+    return _apply(
+        request,
+        member,
+        f"evaluation-{key}",
+        _step_anchor(member, key),
+        lambda: actions.save_evaluation(
+            member, key, -1 if score is None else score, request.POST.get("remark", "")
+        ),
+    )
+
+
+def _confirm_page(
+    request: HttpRequest,
+    member: Member,
+    anchor: str,
+    *,
+    question: str,
+    action: str,
+    quote: str = "",
+) -> HttpResponse:
+    """Removing asks first; without JavaScript this page is the question."""
+    back = reverse("dg:worksheet", args=[member.conversation_id]) + f"#{anchor}"
+    return render(
+        request,
+        "worksheets/confirm_remove.html",
+        {
+            "conversation": member.conversation,
+            "member": member,
+            "question": question,
+            "quote": quote,
+            "action": action,
+            "back": back,
+        },
+    )
