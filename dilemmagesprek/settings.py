@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "dilemmagesprek.conversations",
     "dilemmagesprek.preparations",
     "dilemmagesprek.worksheets",
+    "dilemmagesprek.realtime",
     "dilemmagesprek.ops",
 ]
 
@@ -128,15 +129,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Number of server processes; the realtime system check refuses several without Redis.
+WORKERS = envint("WORKERS", 1)
+# Live updates do not use a Channels layer: each process fans events out to its own sockets,
+# and with REDIS_URL set the processes share events over one Redis pub/sub channel
+# (dilemmagesprek/realtime/delivery.py; docs/performance.md says why).
+CHANNEL_LAYERS: dict = {}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "dg:login"

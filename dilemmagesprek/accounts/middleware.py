@@ -25,8 +25,10 @@ class LanguageMiddleware:
             language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
         if language not in self.supported:
             language = settings.LANGUAGE_CODE
-        translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
+        # override() restores the previous language afterwards, so a choice never leaks into
+        # the next request served by the same thread.
+        with translation.override(language):
+            response = self.get_response(request)
         response.headers.setdefault("Content-Language", language)
         return response

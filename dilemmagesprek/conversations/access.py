@@ -1,5 +1,7 @@
 """Finding the member behind a request: an account's membership or an invite-link session."""
 
+from typing import Any
+
 from django.db.models import Q
 from django.http import Http404, HttpRequest
 
@@ -14,22 +16,31 @@ def remember_member(request: HttpRequest, member: Member) -> None:
     request.session[SESSION_KEY] = members
 
 
+def find_member(user: Any, session: Any, conversation_id: str) -> Member | None:
+    """The active membership behind a signed-in user or an invite-link session, if any.
+
+    Shared by the views and the live socket, so both answer "who is this?" the same way.
+    """
+    queryset = Member.objects.select_related("conversation").filter(
+        conversation_id=conversation_id, removed_at__isnull=True
+    )
+    member = None
+    if user is not None and user.is_authenticated:
+        member = queryset.filter(user=user).first()
+    if member is None and session is not None:
+        member_id = session.get(SESSION_KEY, {}).get(conversation_id)
+        if member_id:
+            member = queryset.filter(pk=member_id).first()
+    return member
+
+
 def member_for(request: HttpRequest, conversation_id: str) -> Member:
     """The caller's active membership of the conversation, or 404.
 
     Outsiders — admins included — get 404 rather than 403, so a conversation's existence is
     not revealed to anyone who is not part of it.
     """
-    queryset = Member.objects.select_related("conversation").filter(
-        conversation_id=conversation_id, removed_at__isnull=True
-    )
-    member = None
-    if request.user.is_authenticated:
-        member = queryset.filter(user=request.user).first()
-    if member is None:
-        member_id = request.session.get(SESSION_KEY, {}).get(conversation_id)
-        if member_id:
-            member = queryset.filter(pk=member_id).first()
+    member = find_member(request.user, request.session, conversation_id)
     if member is None:
         raise Http404
     return member

@@ -7,12 +7,12 @@ and consumers never publish themselves, so a client can never see a change that 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,8 +23,29 @@ from .permissions import Perm, require
 log = logging.getLogger(__name__)
 
 
-def group_name(conversation_id: str) -> str:
-    return f"conversation.{conversation_id}"
+class AlreadyApplied(Exception):
+    """This operation id was applied before; `event` is what it did then."""
+
+    def __init__(self, event: Event) -> None:
+        super().__init__(f"operation already applied as event {event.seq}")
+        self.event = event
+
+
+# The id of the operation being applied, set by the view or consumer that received it. A
+# context variable keeps every action's signature free of plumbing that only the write path
+# itself reads.
+current_operation: ContextVar[str | None] = ContextVar("current_operation", default=None)
+OPERATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+@contextmanager
+def operation(op: str | None) -> Iterator[None]:
+    """Apply the actions inside under operation id `op` (ignored when malformed or empty)."""
+    token = current_operation.set(op if op and OPERATION_ID.match(op) else None)
+    try:
+        yield
+    finally:
+        current_operation.reset(token)
 
 
 @contextmanager
@@ -36,6 +57,11 @@ def writing(member: Member, perm: Perm | None) -> Iterator[tuple[Conversation, M
     """
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=member.conversation_id)
+        op = current_operation.get()
+        if op is not None:
+            done = Event.objects.filter(conversation=conversation, op=op).first()
+            if done is not None:
+                raise AlreadyApplied(done)
         fresh = Member.objects.filter(pk=member.pk, removed_at__isnull=True).first()
         if fresh is None:
             raise PermissionDenied(_("You are no longer a member of this conversation."))
@@ -52,23 +78,26 @@ def record(
     conversation.last_seq += 1
     Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
     event = Event.objects.create(
-        conversation=conversation, seq=conversation.last_seq, type=type, data=data, actor=actor
+        conversation=conversation, seq=conversation.last_seq, type=type, data=data, actor=actor,
+        op=current_operation.get(),
     )
     transaction.on_commit(lambda: publish(event))
     return event
 
 
+# Called with every committed event. The realtime app registers its delivery here when it
+# starts, so this module never imports the live layer (dependencies point one way).
+subscribers: list[Callable[[Event], None]] = []
+
+
 def publish(event: Event) -> None:
-    """Tell the live layer about a committed event. Delivery is best effort by design:
+    """Hand a committed event to every subscriber. Delivery is best effort by design:
 
     clients detect gaps by sequence number and replay from the event log, so a lost
     message costs a replay, never data.
     """
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    message = {"type": "conversation.event", "seq": event.seq, "event_type": event.type}
-    try:
-        async_to_sync(layer.group_send)(group_name(event.conversation_id), message)
-    except Exception:  # a broken broker must not fail a write that has already committed
-        log.warning("publishing event %s failed", event.seq, exc_info=True)
+    for subscriber in subscribers:
+        try:
+            subscriber(event)
+        except Exception:  # a broken broker must not fail a write that has already committed
+            log.warning("delivering event %s failed", event.seq, exc_info=True)

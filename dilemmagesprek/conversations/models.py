@@ -114,12 +114,19 @@ class Event(models.Model):
     type = models.CharField(max_length=50)
     data = models.JSONField(default=dict)
     actor = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="+")
+    # The client-generated id of the operation that caused this event: a resent operation is
+    # found here and answered with its original result instead of being applied twice.
+    op = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL = none
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["conversation", "seq"]
         constraints = [
-            models.UniqueConstraint(fields=["conversation", "seq"], name="one_event_per_seq")
+            models.UniqueConstraint(fields=["conversation", "seq"], name="one_event_per_seq"),
+            models.UniqueConstraint(
+                fields=["conversation", "op"], name="one_event_per_operation",
+                condition=models.Q(op__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -25,7 +25,7 @@ from dilemmagesprek.worksheets.models import Column
 
 DEMO_USERNAME = "demo"
 DEMO_TITLE = "Demo: het evaluatierapport van de pilot Buurtbudget"
-PASSWORD_FILE = "demo_password"
+PASSWORD_FILE = "demo_password"  # noqa: S105 - a file name, not a password
 
 OWNER = "Sanne (beleidsmedewerker)"
 PARTICIPANTS = ["Joris (communicatieadviseur)", "Fatima (Woo-coördinator)", "Pieter (jurist)"]

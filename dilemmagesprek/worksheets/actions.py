@@ -184,7 +184,7 @@ def add_card(actor: Member, column_id: str, row: str, text: str, anonymous: bool
             anonymous=bool(anonymous),
             position=0 if last is None else last + 1,
         )
-        record(conversation, actor, "card.added", _card_data(card))
+        record(conversation, _visible(actor, card), "card.added", _card_data(card))
     return card
 
 
@@ -197,15 +197,16 @@ def edit_card(actor: Member, card_id: str, text: str) -> Card:
             card.text = text
             card.version += 1
             card.save(update_fields=["text", "version", "updated_at"])
-            record(conversation, actor, "card.updated", _card_data(card))
+            record(conversation, _visible(actor, card), "card.updated", _card_data(card))
     return card
 
 
 def remove_card(actor: Member, card_id: str) -> None:
     with writing(actor, Perm.VIEW) as (conversation, actor):
         card = _card(conversation, actor, card_id)
+        anonymous_actor = _visible(actor, card)
         card.delete()
-        record(conversation, actor, "card.removed", {"id": card_id})
+        record(conversation, anonymous_actor, "card.removed", {"id": card_id})
 
 
 # --- "Hoe nu verder?" ----------------------------------------------------------------------
@@ -309,6 +310,11 @@ def _card(conversation: Conversation, actor: Member, card_id: str) -> Card:
     if not (own or can(actor, Perm.EDIT_ANY_CARD, conversation)):
         raise PermissionDenied(_("You may only change your own cards."))
     return card
+
+
+def _visible(actor: Member, card: Card) -> Member | None:
+    """The actor to record for a change to a card: nobody, when the card is anonymous."""
+    return None if card.anonymous else actor
 
 
 def _next_step(conversation: Conversation, step_id: str) -> NextStep:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dilemmagesprek.conversations.access import member_for
+from dilemmagesprek.conversations.events import AlreadyApplied, operation
 from dilemmagesprek.conversations.forms import ConversationForm
 from dilemmagesprek.conversations.models import Member
 from dilemmagesprek.conversations.permissions import (
@@ -72,6 +73,9 @@ def render_worksheet(
     status: int = 200,
 ) -> HttpResponse:
     conversation = member.conversation
+    # The sequence number is read before the worksheet, so the page's state is never older
+    # than the number it claims: replaying from it can repeat a change, never miss one.
+    seq = conversation.last_seq
     state = worksheet_state(conversation, member)
     context = {
         "conversation": conversation,
@@ -79,6 +83,7 @@ def render_worksheet(
         "member": member,
         "perms": permissions_of(member, conversation),
         "state": state,
+        "seq": seq,
         "errors": errors or {},
         "submitted": submitted or {},
         "conflict": conflict,
@@ -94,9 +99,16 @@ def _apply(
     anchor: str,
     run: Callable[[], object],
 ) -> HttpResponse:
-    """Run one action; on success back to the step, on a mistake the page with the message."""
+    """Run one action; on success back to the step, on a mistake the page with the message.
+
+    The form's operation id makes a resent form (a double click, a retry after the network
+    dropped) land once: the second time it is answered as if it just succeeded.
+    """
     try:
-        run()
+        with operation(request.POST.get("op")):
+            run()
+    except AlreadyApplied:
+        pass
     except ValidationError as error:
         messages = [m for ms in error_messages(error).values() for m in ms]
         return render_worksheet(

@@ -1,8 +1,10 @@
 """Template helpers for looking up per-form errors and typed text by a computed key."""
 
+import secrets
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -19,3 +21,9 @@ def get(mapping: Any, key: Any) -> Any:
 def form_id(*parts: Any) -> str:
     """`{% form_id "card-new" column.pk row.key as fid %}` → "card-new-<column>-<row>"."""
     return "-".join(str(part) for part in parts)
+
+
+@register.simple_tag
+def op_field() -> str:
+    """A hidden operation id for a form: sending the same form twice applies it once."""
+    return format_html('<input type="hidden" name="op" value="{}">', secrets.token_urlsafe(12))

@@ -1,0 +1,165 @@
+"""The conversation socket: pushes committed events, replays what a client missed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from dilemmagesprek.conversations.access import find_member
+from dilemmagesprek.conversations.models import Conversation, Event
+
+from . import delivery
+from .hub import hub
+from .protocol import (
+    MAX_REPLAY,
+    ProtocolError,
+    encode,
+    error_frame,
+    event_frame,
+    parse_client_message,
+)
+
+log = logging.getLogger(__name__)
+
+# Close codes (4000–4999 are ours): the client reconnects after a 1xxx or 4000, not after 4403.
+CLOSE_FORBIDDEN = 4403
+CLOSE_TOO_SLOW = 4000
+# A socket whose client does not read gets this many frames queued before it is dropped; it
+# reconnects and replays from the database, so dropping costs nothing but a replay.
+MAX_QUEUED = 1000
+
+
+class ConversationConsumer(AsyncWebsocketConsumer):
+    # No channel layer per socket: the hub fans out (see hub.py).
+    channel_layer_alias = "__unused__"
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' default dispatch hops to a thread to close old database connections for
+        # every message; our handlers touch the database only through database_sync_to_async,
+        # which does that itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    async def connect(self) -> None:
+        self.conversation_id: str = self.scope["url_route"]["kwargs"]["conversation_id"]
+        member = await database_sync_to_async(find_member)(
+            self.scope.get("user"), self.scope.get("session"), self.conversation_id
+        )
+        if member is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.member_id: str = member.pk
+        self.sent_seq = 0
+        self.replaying = True  # until the client's hello has been answered
+        self.buffer: list[tuple[int, str]] = []
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.writer = asyncio.create_task(self._write())
+        hub.add(self)
+        delivery.ensure_listener()
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "writer"):
+            hub.remove(self)
+            self.writer.cancel()
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = parse_client_message(text_data, bytes_data)
+        except ProtocolError as error:
+            # A bad frame changes nothing and leaves the connection usable.
+            self.queue.put_nowait(error_frame(error))
+            return
+        if message.type == "hello":
+            await self._replay(message.fields["last_seq"])
+        elif message.type == "ping":
+            self.queue.put_nowait(encode({"type": "pong"}))
+
+    # --- called by the hub, on the event loop ---------------------------------------------
+
+    def push(self, seq: int, frame: str) -> None:
+        if self.replaying:
+            self.buffer.append((seq, frame))
+            if len(self.buffer) > MAX_QUEUED:
+                self.kick(CLOSE_TOO_SLOW)
+            return
+        if seq <= self.sent_seq:
+            return
+        self._enqueue(seq, frame)
+
+    def kick(self, code: int = CLOSE_FORBIDDEN) -> None:
+        self.queue.put_nowait(None)
+        self.close_code = code
+
+    def resync(self) -> None:
+        if not self.replaying:
+            asyncio.get_running_loop().create_task(self._replay(self.sent_seq))
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _enqueue(self, seq: int, frame: str) -> None:
+        if self.queue.qsize() >= MAX_QUEUED:
+            self.kick(CLOSE_TOO_SLOW)
+            return
+        self.sent_seq = max(self.sent_seq, seq)
+        self.queue.put_nowait(frame)
+
+    async def _replay(self, last_seq: int) -> None:
+        """Send every event after `last_seq` from the database, then what arrived meanwhile."""
+        self.replaying = True
+        events, current = await database_sync_to_async(_events_after)(
+            self.conversation_id, last_seq
+        )
+        if current is None:  # the conversation was destroyed
+            self.kick()
+            return
+        if last_seq > current or len(events) > MAX_REPLAY:
+            # Too far behind (or ahead of a restored database): start over from a fresh page.
+            self.queue.put_nowait(encode({"type": "resync", "seq": current}))
+            self.sent_seq = current
+        else:
+            self.sent_seq = last_seq
+            for event in events:
+                self._enqueue(event.seq, event_frame(event))
+        for seq, frame in self.buffer:
+            if seq > self.sent_seq:
+                self._enqueue(seq, frame)
+        self.buffer.clear()
+        self.replaying = False
+        self.queue.put_nowait(encode({"type": "ready", "seq": self.sent_seq}))
+
+    async def _write(self) -> None:
+        """One writer per socket keeps frames in order and lets a slow client fall behind
+        without holding up anyone else."""
+        try:
+            while True:
+                frame = await self.queue.get()
+                if frame is None:
+                    await self.close(code=getattr(self, "close_code", CLOSE_FORBIDDEN))
+                    return
+                await self.send(text_data=frame)
+        except asyncio.CancelledError:
+            pass
+        except Exception:  # the client went away mid-send; disconnect() cleans up
+            log.debug("socket write failed", exc_info=True)
+
+
+def _events_after(conversation_id: str, last_seq: int) -> tuple[list[Event], int | None]:
+    current = (
+        Conversation.objects.filter(pk=conversation_id).values_list("last_seq", flat=True).first()
+    )
+    if current is None:
+        return [], None
+    events = list(
+        Event.objects.filter(conversation_id=conversation_id, seq__gt=last_seq).order_by("seq")[
+            : MAX_REPLAY + 1
+        ]
+    )
+    return events, current

@@ -1,0 +1,93 @@
+"""Getting a committed event to every process that has sockets for its conversation.
+
+Embedded mode (no REDIS_URL): there is one process, so the event goes straight to its hub.
+Scale-out (REDIS_URL): the event is published once on one Redis pub/sub channel; every process
+listens to that channel once and hands frames to its own hub.
+
+Pub/sub is at-most-once. That is fine: the event log in the database is the source of truth,
+clients detect gaps by sequence number, and after the listener reconnects every local socket
+replays what it may have missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from functools import cache
+
+import redis
+import redis.asyncio as aioredis
+from django.conf import settings
+
+from dilemmagesprek.conversations.models import Event
+
+from .hub import hub
+from .protocol import event_frame
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "dilemmagesprek:events"
+
+
+def deliver_event(event: Event) -> None:
+    """Subscriber of conversations.events: called after commit, in the writing thread."""
+    frame = event_frame(event)
+    kick = event.data.get("id") if event.type == "member.removed" else None
+    if settings.REDIS_URL:
+        header = f"{event.conversation_id} {event.seq} {kick or '-'}\n"
+        _redis().publish(CHANNEL, header + frame)
+    else:
+        hub.deliver_threadsafe(event.conversation_id, event.seq, frame, kick)
+
+
+@cache
+def _redis() -> redis.Redis:
+    # Short timeouts: a write has already committed when this runs, and a Redis outage must
+    # not hold up its acknowledgement for long.
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5
+    )
+
+
+_listener: asyncio.Task | None = None
+
+
+def ensure_listener() -> None:
+    """Start this process's Redis listener once, on the event loop of the first socket."""
+    global _listener
+    if not settings.REDIS_URL or (_listener is not None and not _listener.done()):
+        return
+    _listener = asyncio.get_running_loop().create_task(_listen())
+
+
+async def _listen() -> None:
+    delay = 0.2
+    while True:
+        client = aioredis.from_url(settings.REDIS_URL)
+        try:
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(CHANNEL)
+            delay = 0.2
+            # Anything published while we were not listening is in the database: every
+            # local socket replays from the last event it sent.
+            hub.resync_all()
+            async for message in pubsub.listen():
+                _dispatch(message.get("data"))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("Redis listener lost its connection; retrying in %.1f s", delay)
+        finally:
+            with contextlib.suppress(Exception):  # closing a broken connection may fail too
+                await client.aclose()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 2.0)
+
+
+def _dispatch(data: bytes | None) -> None:
+    if not data:
+        return
+    header, _, frame = data.decode("utf-8").partition("\n")
+    conversation_id, seq, kick = header.split(" ")
+    hub.deliver(conversation_id, int(seq), frame, None if kick == "-" else kick)

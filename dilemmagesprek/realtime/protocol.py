@@ -1,0 +1,88 @@
+"""The live protocol: the closed set of messages on the conversation socket.
+
+docs/live-protocol.md describes it for people. Writes do not travel over the socket; they are
+ordinary HTTP posts (CSRF, sessions, forms). The socket only pushes what changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from dilemmagesprek.conversations.models import Event
+
+# A client message is a few dozen bytes; anything near this limit is abuse, not use.
+MAX_MESSAGE_BYTES = 4096
+# A client further behind than this reloads its state instead of replaying event by event.
+MAX_REPLAY = 500
+
+# Client → server: type → the exact set of fields it carries (besides "type").
+CLIENT_MESSAGES: dict[str, dict[str, type]] = {
+    "hello": {"last_seq": int},  # "this is the newest event I have; send me what came after"
+    "ping": {},
+}
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class ClientMessage:
+    type: str
+    fields: dict[str, Any]
+
+
+def parse_client_message(text: str | None, raw_bytes: bytes | None = None) -> ClientMessage:
+    """Validate one frame from a client, or raise ProtocolError with a Dutch message."""
+    if text is None or raw_bytes is not None:
+        raise ProtocolError("bad_frame", _("Only text messages are accepted."))
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
+        raise ProtocolError("too_large", _("The message is too large."))
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise ProtocolError("bad_json", _("The message is not valid JSON.")) from None
+    if not isinstance(data, dict) or not isinstance(data.get("type"), str):
+        raise ProtocolError("bad_message", _("A message is an object with a type."))
+    kind = data.pop("type")
+    expected = CLIENT_MESSAGES.get(kind)
+    if expected is None:
+        raise ProtocolError("unknown_type", _("Unknown message type."))
+    if set(data) != set(expected):
+        raise ProtocolError("bad_fields", _("The message has missing or extra fields."))
+    for name, wanted in expected.items():
+        value = data[name]
+        # bool is an int in Python; a sequence number never is.
+        if not isinstance(value, wanted) or isinstance(value, bool):
+            raise ProtocolError("bad_fields", _("A field of the message has the wrong type."))
+        if wanted is int and not 0 <= value < 2**53:
+            raise ProtocolError("bad_fields", _("A field of the message is out of range."))
+    return ClientMessage(kind, data)
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def event_frame(event: Event) -> str:
+    """The one encoding of an event, made once and sent as is to every socket."""
+    return encode(
+        {
+            "type": "event",
+            "seq": event.seq,
+            "event": event.type,
+            "data": event.data,
+            "actor": event.actor_id,
+        }
+    )
+
+
+def error_frame(error: ProtocolError) -> str:
+    return encode({"type": "error", "code": error.code, "message": error.message})

@@ -1,0 +1,212 @@
+// Live worksheet: follow committed changes over the conversation socket and keep what the
+// user is typing. Without this file every form still posts and redirects; see
+// docs/live-protocol.md for the messages.
+(function () {
+  "use strict";
+
+  var root = document.querySelector("[data-dg-live]");
+  if (!root || !("WebSocket" in window) || !window.fetch || !window.DOMParser) {
+    return;
+  }
+  var statusBox = document.querySelector("[data-dg-live-status]");
+  var seq = Number(root.getAttribute("data-seq")) || 0;
+  var socket = null;
+  var attempt = 0;
+  var refreshTimer = null;
+  var refreshing = false;
+  var refreshAgain = false;
+  var pending = []; // forms whose post did not reach the server
+
+  function label(name) {
+    return statusBox ? statusBox.getAttribute("data-label-" + name) || "" : "";
+  }
+
+  function setStatus(state) {
+    if (!statusBox) return;
+    statusBox.setAttribute("data-state", state);
+    var text = label(state);
+    if (pending.length && state !== "offline") text = label("unsaved");
+    if (pending.length && state === "offline") text = label("offline") + " " + label("unsaved");
+    statusBox.textContent = text;
+  }
+
+  // --- the socket ---------------------------------------------------------------------------
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + root.getAttribute("data-ws-path"));
+    socket.onopen = function () {
+      socket.send(JSON.stringify({ type: "hello", last_seq: seq }));
+    };
+    socket.onmessage = function (message) {
+      var data;
+      try {
+        data = JSON.parse(message.data);
+      } catch (error) {
+        return;
+      }
+      if (data.type === "event") {
+        if (data.seq <= seq) return; // a duplicate: already applied
+        if (data.seq > seq + 1) {
+          // A gap: reconnecting replays everything after the last event we have.
+          socket.close();
+          return;
+        }
+        seq = data.seq;
+        scheduleRefresh();
+      } else if (data.type === "ready") {
+        attempt = 0;
+        setStatus("online");
+        resendPending();
+      } else if (data.type === "resync") {
+        scheduleRefresh();
+      }
+    };
+    socket.onclose = function (event) {
+      socket = null;
+      setStatus("offline");
+      if (event.code === 4403) return; // no longer a member: do not knock again
+      var delay = Math.min(5000, 250 * Math.pow(2, attempt++));
+      window.setTimeout(connect, delay);
+    };
+  }
+
+  // --- applying changes without losing what the user is doing -------------------------------
+
+  function scheduleRefresh() {
+    if (refreshTimer) return;
+    refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
+      refresh();
+    }, 60);
+  }
+
+  function refresh() {
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    fetch(location.pathname, { credentials: "same-origin", headers: { "X-DG-Live": "1" } })
+      .then(function (response) {
+        if (response.status === 404 || response.status === 403) {
+          location.reload();
+          return null;
+        }
+        return response.ok ? response.text() : null;
+      })
+      .then(function (html) {
+        if (html) patch(html, null);
+      })
+      .catch(function () {})
+      .then(function () {
+        refreshing = false;
+        if (refreshAgain) {
+          refreshAgain = false;
+          refresh();
+        }
+      });
+  }
+
+  function formKey(form) {
+    var row = form.querySelector("input[name=row]");
+    return (form.getAttribute("action") || "") + (row ? "|" + row.value : "");
+  }
+
+  function isDirty(form) {
+    var fields = form.querySelectorAll("textarea, input[type=text], input:not([type])");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value !== fields[i].defaultValue) return true;
+    }
+    var choices = form.querySelectorAll("input[type=radio], input[type=checkbox]");
+    for (var j = 0; j < choices.length; j++) {
+      if (choices[j].checked !== choices[j].defaultChecked) return true;
+    }
+    return false;
+  }
+
+  // Replace every live region with its fresh version, but keep each form the user is typing
+  // in (its text, cursor and the version it started from) and each open <details>.
+  function patch(html, submitted) {
+    var doc = new DOMParser().parseFromString(html, "text/html");
+    var fresh = doc.querySelector("[data-dg-live]");
+    if (fresh) seq = Math.max(seq, Number(fresh.getAttribute("data-seq")) || 0);
+    var active = document.activeElement;
+    var activeId = active && active.id;
+    var selection = null;
+    if (active && typeof active.selectionStart === "number") {
+      selection = [active.selectionStart, active.selectionEnd];
+    }
+    doc.querySelectorAll("[data-dg-region]").forEach(function (region) {
+      var old = document.getElementById(region.id);
+      if (!old) return;
+      var keep = {};
+      old.querySelectorAll("form").forEach(function (form) {
+        if (form === submitted) return;
+        if (isDirty(form) || form.contains(active) || form.hasAttribute("data-dg-pending")) {
+          keep[formKey(form)] = form;
+        }
+      });
+      var open = {};
+      old.querySelectorAll("details[open]").forEach(function (details) {
+        var inner = details.querySelector("form");
+        if (inner) open[formKey(inner)] = true;
+      });
+      var replacement = document.importNode(region, true);
+      replacement.querySelectorAll("form").forEach(function (form) {
+        var kept = keep[formKey(form)];
+        if (kept) form.replaceWith(kept);
+      });
+      replacement.querySelectorAll("details").forEach(function (details) {
+        var inner = details.querySelector("form");
+        if (inner && open[formKey(inner)]) details.open = true;
+      });
+      old.replaceWith(replacement);
+      if (window.htmx) window.htmx.process(replacement);
+    });
+    if (activeId) {
+      var again = document.getElementById(activeId);
+      if (again && again !== document.activeElement) {
+        again.focus({ preventScroll: true });
+        if (selection && typeof again.setSelectionRange === "function") {
+          again.setSelectionRange(selection[0], selection[1]);
+        }
+      }
+    }
+  }
+
+  // --- writes: htmx posts the form; we swap the answer in with the same care ---------------
+
+  document.body.addEventListener("htmx:beforeSwap", function (event) {
+    var form = event.detail.elt;
+    var status = event.detail.xhr.status;
+    if (status >= 200 && status < 300 || status === 409 || status === 422) {
+      event.detail.shouldSwap = false;
+      if (form && form.removeAttribute) form.removeAttribute("data-dg-pending");
+      pending = pending.filter(function (f) { return f !== form; });
+      patch(event.detail.xhr.responseText, form);
+      setStatus(socket ? "saved" : "offline");
+    }
+  });
+
+  document.body.addEventListener("htmx:sendError", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.tagName !== "FORM") return;
+    form.setAttribute("data-dg-pending", "");
+    if (pending.indexOf(form) < 0) pending.push(form);
+    setStatus("offline");
+  });
+
+  function resendPending() {
+    var forms = pending.slice();
+    pending = [];
+    forms.forEach(function (form) {
+      // The form still carries its operation id, so a post that did arrive is not applied
+      // twice: the server answers it with the original result.
+      if (document.body.contains(form)) window.htmx.trigger(form, "submit");
+    });
+  }
+
+  window.addEventListener("offline", function () { setStatus("offline"); });
+  connect();
+})();
