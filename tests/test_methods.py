@@ -460,10 +460,10 @@ def test_it_fails_the_check_without_method_files(files_dir):
 
 def test_it_validates_a_good_file():
     out = StringIO()
-    call_command("method", "validate", str(SHIPPED), stdout=out)
+    call_command("method", "validate", str(SHIPPED), "--language", "en", stdout=out)
     output = out.getvalue()
     assert f"{SHIPPED}: valid" in output
-    assert "Dilemmagesprek — Als openbaarheid schuurt" in output
+    assert "(als-openbaarheid-schuurt 1.0)" in output
     assert "5 steps, 11 fields, 2 matrices" in output
     assert "lang 120 min" in output
     assert "kort 60 min" in output
