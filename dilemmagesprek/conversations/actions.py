@@ -61,16 +61,27 @@ def create_conversation(
 
 
 def update_settings(
-    actor: Member, title: str, variant: str, planned_at: datetime.datetime | None
+    actor: Member,
+    title: str,
+    variant: str,
+    planned_at: datetime.datetime | None,
+    confidentiality: str | None = None,
 ) -> Conversation:
+    """Change the settings; `confidentiality` None keeps the report's current marking."""
     title = clean_text(title, TITLE_MAX, required=True, field="title")
+    if confidentiality is not None and confidentiality not in Conversation.Confidentiality.values:
+        raise ValidationError({"confidentiality": _("Choose one of the offered markings.")})
     with writing(actor, Perm.MANAGE) as (conversation, actor):
         if conversation.method.variant(variant) is None:
             raise ValidationError({"variant": _("Choose one of the offered durations.")})
         conversation.title = title
         conversation.variant = variant
         conversation.planned_at = planned_at
-        conversation.save(update_fields=["title", "variant", "planned_at", "updated_at"])
+        if confidentiality is not None:
+            conversation.confidentiality = confidentiality
+        conversation.save(
+            update_fields=["title", "variant", "planned_at", "confidentiality", "updated_at"]
+        )
         record(
             conversation,
             actor,
@@ -79,6 +90,7 @@ def update_settings(
                 "title": title,
                 "variant": variant,
                 "planned_at": planned_at.isoformat() if planned_at else None,
+                "confidentiality": conversation.confidentiality,
             },
         )
     return conversation
@@ -94,20 +106,88 @@ def change_status(actor: Member, status: str) -> Conversation:
                 }
             )
         conversation.status = status
-        conversation.save(update_fields=["status", "updated_at"])
+        if status == Conversation.Status.CLOSED:
+            # The clock stops with the conversation; what ran is kept for the report.
+            _bank_step_time(conversation, timezone.now())
+            conversation.timer_started_at = None
+            conversation.timer_elapsed = 0
+        conversation.save()
         record(conversation, actor, "conversation.status", {"status": status})
     return conversation
 
 
 def change_step(actor: Member, number: int) -> Conversation:
-    """The facilitator opens a step; every screen follows it."""
+    """The facilitator opens a step; every screen follows it.
+
+    The time spent on the step being left is kept for the report; a running timer goes on
+    running for the new step, from zero.
+    """
     with writing(actor, Perm.MANAGE) as (conversation, actor):
         if conversation.method.step(number) is None:
             raise ValidationError({"step": _("This step does not exist.")})
+        now = timezone.now()
+        _bank_step_time(conversation, now)
         conversation.current_step = number
-        conversation.save(update_fields=["current_step", "updated_at"])
-        record(conversation, actor, "conversation.step", {"step": number})
+        conversation.timer_elapsed = 0
+        conversation.timer_extra = 0
+        if conversation.timer_started_at is not None:
+            conversation.timer_started_at = now
+        conversation.save()
+        record(
+            conversation, actor, "conversation.step", {"step": number, **_timer_data(conversation)}
+        )
     return conversation
+
+
+def start_timer(actor: Member) -> Conversation:
+    with writing(actor, Perm.MANAGE) as (conversation, actor):
+        if conversation.timer_started_at is None:
+            conversation.timer_started_at = timezone.now()
+            conversation.save(update_fields=["timer_started_at", "updated_at"])
+            record(conversation, actor, "conversation.timer", _timer_data(conversation))
+    return conversation
+
+
+def pause_timer(actor: Member) -> Conversation:
+    with writing(actor, Perm.MANAGE) as (conversation, actor):
+        if conversation.timer_started_at is not None:
+            conversation.timer_elapsed = conversation.timer_seconds()
+            conversation.timer_started_at = None
+            conversation.save(update_fields=["timer_started_at", "timer_elapsed", "updated_at"])
+            record(conversation, actor, "conversation.timer", _timer_data(conversation))
+    return conversation
+
+
+EXTEND_CHOICES = (1, 5, 10)
+
+
+def extend_timer(actor: Member, minutes: int) -> Conversation:
+    """Give the current step more time than its time box."""
+    if minutes not in EXTEND_CHOICES:
+        raise ValidationError({"minutes": _("Choose 1, 5 or 10 extra minutes.")})
+    with writing(actor, Perm.MANAGE) as (conversation, actor):
+        conversation.timer_extra = min(conversation.timer_extra + minutes, 120)
+        conversation.save(update_fields=["timer_extra", "updated_at"])
+        record(conversation, actor, "conversation.timer", _timer_data(conversation))
+    return conversation
+
+
+def _bank_step_time(conversation: Conversation, now: datetime.datetime) -> None:
+    """Add the current step's timer to the time kept for that step."""
+    seconds = conversation.timer_seconds(now)
+    if seconds:
+        key = str(conversation.current_step)
+        conversation.step_seconds = {
+            **conversation.step_seconds, key: conversation.step_seconds.get(key, 0) + seconds
+        }
+
+
+def _timer_data(conversation: Conversation) -> dict:
+    return {
+        "running": conversation.timer_started_at is not None,
+        "elapsed": conversation.timer_seconds(),
+        "extra": conversation.timer_extra,
+    }
 
 
 def invite_member(actor: Member, display_name: str, role: str) -> tuple[Member, str]:

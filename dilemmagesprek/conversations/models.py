@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
 from functools import cached_property
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dilemmagesprek.lib.ids import new_public_id
@@ -21,6 +23,13 @@ class Conversation(models.Model):
         CLOSED = "afgerond", _("Closed")
         ARCHIVED = "gearchiveerd", _("Archived")
 
+    class Confidentiality(models.TextChoices):
+        """The marking printed on every page of the report."""
+
+        CONFIDENTIAL = "vertrouwelijk", _("Confidential")
+        INTERNAL = "intern", _("Internal")
+        PUBLIC = "openbaar", _("Public")
+
     id = models.CharField(primary_key=True, max_length=16, default=new_public_id, editable=False)
     title = models.CharField(max_length=200)
     method_slug = models.CharField(max_length=100)
@@ -30,7 +39,17 @@ class Conversation(models.Model):
     variant = models.CharField(max_length=20)
     planned_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONCEPT)
+    confidentiality = models.CharField(
+        max_length=20, choices=Confidentiality.choices, default=Confidentiality.CONFIDENTIAL
+    )
     current_step = models.PositiveSmallIntegerField(default=1)
+    # The step timer: running since `timer_started_at` (None = paused), with `timer_elapsed`
+    # seconds counted before that and `timer_extra` minutes added to the step's time box.
+    timer_started_at = models.DateTimeField(null=True, blank=True)
+    timer_elapsed = models.PositiveIntegerField(default=0)
+    timer_extra = models.PositiveIntegerField(default=0)
+    # Seconds actually spent per step number ("1": 840, …), kept for the report.
+    step_seconds = models.JSONField(default=dict, blank=True)
     # The sequence number of the newest event; bumped under the row lock by every write.
     last_seq = models.PositiveBigIntegerField(default=0)
     created_by = models.ForeignKey(
@@ -52,6 +71,21 @@ class Conversation(models.Model):
     @property
     def variant_info(self):
         return self.method.variant(self.variant)
+
+    def timer_seconds(self, now: datetime.datetime | None = None) -> int:
+        """Seconds the current step's timer has run, paused periods excluded."""
+        running = 0
+        if self.timer_started_at is not None:
+            now = now or timezone.now()
+            running = max(0, int((now - self.timer_started_at).total_seconds()))
+        return self.timer_elapsed + running
+
+    def actual_seconds(self, number: int, now: datetime.datetime | None = None) -> int | None:
+        """Seconds spent on step `number` so far, or None when its timer never ran."""
+        spent = self.step_seconds.get(str(number))
+        if number == self.current_step and (self.timer_started_at or self.timer_elapsed):
+            spent = (spent or 0) + self.timer_seconds(now)
+        return spent
 
     @property
     def is_editable(self) -> bool:

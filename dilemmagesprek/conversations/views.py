@@ -14,7 +14,7 @@ from dilemmagesprek.lib.views import error_messages, posted_int
 
 from . import actions
 from .access import conversations_for, member_for, remember_member
-from .forms import ConversationForm, InviteForm
+from .forms import ConversationSettingsForm, InviteForm
 from .models import Conversation, Member
 from .permissions import Perm, permissions_of, require
 
@@ -197,8 +197,9 @@ def settings_view(request: HttpRequest, conversation_id: str) -> HttpResponse:
         "title": conversation.title,
         "variant": conversation.variant,
         "planned_at": conversation.planned_at,
+        "confidentiality": conversation.confidentiality,
     }
-    form = ConversationForm(request.POST or None, initial=initial)
+    form = ConversationSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             actions.update_settings(
@@ -206,6 +207,7 @@ def settings_view(request: HttpRequest, conversation_id: str) -> HttpResponse:
                 form.cleaned_data["title"],
                 form.cleaned_data["variant"],
                 form.cleaned_data["planned_at"],
+                confidentiality=form.cleaned_data["confidentiality"] or None,
             )
         except ValidationError as error:
             for key, messages in error_messages(error).items():
@@ -249,3 +251,26 @@ def change_step(request: HttpRequest, conversation_id: str) -> HttpResponse:
     return HttpResponseRedirect(
         reverse("dg:worksheet", args=[conversation_id]) + f"#step-{number}", status=303
     )
+
+
+@require_POST
+def timer(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Start, pause or extend the current step's timer."""
+    member = member_for(request, conversation_id)
+    command = request.POST.get("action", "")
+    try:
+        if command == "start":
+            actions.start_timer(member)
+        elif command == "pause":
+            actions.pause_timer(member)
+        elif command.startswith("extend-") and command[7:].isdigit():
+            actions.extend_timer(member, int(command[7:]))
+        else:
+            raise ValidationError({"action": _("Unknown timer action.")})
+    except ValidationError as error:
+        for message_list in error_messages(error).values():
+            for message in message_list:
+                messages.error(request, message)
+    step = member.conversation.current_step
+    url = reverse("dg:worksheet", args=[conversation_id])
+    return HttpResponseRedirect(f"{url}#step-{step}", status=303)

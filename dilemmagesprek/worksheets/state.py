@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from dilemmagesprek.conversations.models import Conversation, Member
 from dilemmagesprek.methods.schema import Field, Matrix, MatrixRow, Step
 
@@ -86,11 +88,32 @@ class FieldView:
 
 
 @dataclass
+class TimerView:
+    planned_seconds: int  # the time box plus the minutes the facilitator added
+    elapsed_seconds: int
+    running: bool
+
+    @property
+    def planned_minutes(self) -> int:
+        return self.planned_seconds // 60
+
+    @property
+    def remaining_seconds(self) -> int:
+        return self.planned_seconds - self.elapsed_seconds
+
+    @property
+    def is_over(self) -> bool:
+        return self.remaining_seconds <= 0
+
+
+@dataclass
 class StepView:
     step: Step
     fields: list[FieldView]
     is_current: bool
     minutes: int
+    timer: TimerView | None = None  # only for the current step
+    actual_seconds: int | None = None
 
     @property
     def has_matrix(self) -> bool:
@@ -145,6 +168,7 @@ def worksheet_state(conversation: Conversation, member: Member | None = None) ->
         ]
         return MatrixView(matrix=matrix, columns=column_views, rows=rows)
 
+    now = timezone.now()
     steps = []
     for step in method.steps:
         field_views = []
@@ -161,12 +185,23 @@ def worksheet_state(conversation: Conversation, member: Member | None = None) ->
                         (e for e in view.evaluations if e.member_id == member.pk), None
                     )
             field_views.append(view)
+        minutes = step.timebox.get(conversation.variant, 0)
+        is_current = step.number == conversation.current_step
+        timer = None
+        if is_current:
+            timer = TimerView(
+                planned_seconds=(minutes + conversation.timer_extra) * 60,
+                elapsed_seconds=conversation.timer_seconds(now),
+                running=conversation.timer_started_at is not None,
+            )
         steps.append(
             StepView(
                 step=step,
                 fields=field_views,
-                is_current=step.number == conversation.current_step,
-                minutes=step.timebox.get(conversation.variant, 0),
+                is_current=is_current,
+                minutes=minutes,
+                timer=timer,
+                actual_seconds=conversation.actual_seconds(step.number, now),
             )
         )
     return WorksheetView(conversation=conversation, steps=steps)

@@ -63,6 +63,25 @@ def worksheet(request: HttpRequest, conversation_id: str) -> HttpResponse:
     return render_worksheet(request, member)
 
 
+@require_GET
+def projector(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """The current step in large type for a shared screen: read-only for everyone."""
+    member = member_for(request, conversation_id)
+    conversation = member.conversation
+    seq = conversation.last_seq
+    state = worksheet_state(conversation, member)
+    context = {
+        "conversation": conversation,
+        "member": member,
+        "perms": {Perm.VIEW.value},
+        "state": state,
+        "seq": seq,
+        "errors": {},
+        "submitted": {},
+    }
+    return render(request, "worksheets/projector.html", context)
+
+
 def render_worksheet(
     request: HttpRequest,
     member: Member,

@@ -27,3 +27,13 @@ def form_id(*parts: Any) -> str:
 def op_field() -> str:
     """A hidden operation id for a form: sending the same form twice applies it once."""
     return format_html('<input type="hidden" name="op" value="{}">', secrets.token_urlsafe(12))
+
+
+@register.filter
+def clock(seconds: int | None) -> str:
+    """Seconds as m:ss, with a + for time past the time box: 125 → "2:05", -65 → "+1:05"."""
+    if seconds is None:
+        return "—"
+    sign = "+" if seconds < 0 else ""
+    minutes, rest = divmod(abs(int(seconds)), 60)
+    return f"{sign}{minutes}:{rest:02d}"

@@ -164,6 +164,7 @@
       old.replaceWith(replacement);
       if (window.htmx) window.htmx.process(replacement);
     });
+    afterPatch();
     if (activeId) {
       var again = document.getElementById(activeId);
       if (again && again !== document.activeElement) {
@@ -207,6 +208,86 @@
     });
   }
 
+  // --- following the facilitator -----------------------------------------------------------
+
+  var following = true;
+  var followBox = document.querySelector("[data-dg-follow]");
+
+  function currentStep() {
+    var nav = document.getElementById("steps-nav");
+    return nav ? nav.getAttribute("data-current-step") : null;
+  }
+
+  function showCurrentStep() {
+    var step = document.getElementById("step-" + currentStep());
+    if (!step) return;
+    var reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    step.scrollIntoView({ behavior: reduce ? "auto" : "smooth", block: "start" });
+  }
+
+  function setFollowing(value) {
+    following = value;
+    if (followBox) followBox.hidden = value;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("#steps-nav a");
+    if (link) setFollowing(link.getAttribute("href") === "#step-" + currentStep());
+    if (event.target.closest && event.target.closest("[data-dg-follow] button")) {
+      setFollowing(true);
+      showCurrentStep();
+    }
+  });
+
+  var shownStep = currentStep();
+  function afterPatch() {
+    var step = currentStep();
+    if (step && step !== shownStep) {
+      shownStep = step;
+      lastRemaining = null;
+      if (following) showCurrentStep();
+    }
+  }
+
+  // --- the step timer: counts down locally between updates from the server ------------------
+
+  var lastRemaining = null;
+
+  function formatClock(seconds) {
+    var sign = seconds < 0 ? "+" : "";
+    var value = Math.abs(seconds);
+    var rest = value % 60;
+    return sign + Math.floor(value / 60) + ":" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function tick() {
+    var timer = document.querySelector("[data-dg-timer]");
+    if (!timer) return;
+    if (!timer.dgStartedAt) {
+      timer.dgStartedAt = Date.now();
+      timer.dgRemaining = Number(timer.getAttribute("data-remaining")) || 0;
+    }
+    var running = timer.getAttribute("data-running") === "1";
+    var remaining = timer.dgRemaining;
+    if (running) remaining -= Math.floor((Date.now() - timer.dgStartedAt) / 1000);
+    var clock = timer.querySelector("[data-dg-clock]");
+    if (clock) clock.textContent = formatClock(remaining);
+    var announce = timer.querySelector("[data-dg-timer-announce]");
+    // Only the last minute is announced: a ticking clock read aloud would drown the talk.
+    if (running && announce && lastRemaining !== null) {
+      if (lastRemaining > 60 && remaining <= 60 && remaining > 0) {
+        announce.textContent = announce.getAttribute("data-label-minute");
+      } else if (lastRemaining > 0 && remaining <= 0) {
+        announce.textContent = announce.getAttribute("data-label-up");
+        timer.classList.add("dg-timer--over");
+        var state = timer.querySelector("[data-dg-timer-state]");
+        if (state) state.textContent = state.getAttribute("data-label-over");
+      }
+    }
+    lastRemaining = remaining;
+  }
+
+  window.setInterval(tick, 1000);
   window.addEventListener("offline", function () { setStatus("offline"); });
   connect();
 })();
