@@ -71,7 +71,9 @@ INSTALLED_APPS = [
     "dilemmagesprek.conversations",
     "dilemmagesprek.preparations",
     "dilemmagesprek.worksheets",
+    "dilemmagesprek.reports",
     "dilemmagesprek.realtime",
+    "dilemmagesprek.throttle",
     "dilemmagesprek.ops",
 ]
 

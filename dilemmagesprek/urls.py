@@ -2,14 +2,19 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dilemmagesprek.accounts import views as account_views
+from dilemmagesprek.conversations import lobby_views
 from dilemmagesprek.conversations import views as conversation_views
 from dilemmagesprek.preparations import views as preparation_views
+from dilemmagesprek.reports import views as report_views
 from dilemmagesprek.worksheets import views as worksheet_views
 
 conversation_patterns = [
     path("", worksheet_views.worksheet, name="worksheet"),
     path("leden/", conversation_views.members, name="members"),
     path("leden/<str:member_id>/", conversation_views.update_member, name="update_member"),
+    path("leden/<str:member_id>/toelaten/", lobby_views.admit, name="admit"),
+    path("code/", lobby_views.join_code, name="join_code"),
+    path("code/qr.svg", lobby_views.join_qr, name="join_qr"),
     path("leden/<str:member_id>/link/", conversation_views.renew_link, name="renew_link"),
     path("leden/<str:member_id>/intrekken/", conversation_views.revoke_link, name="revoke_link"),
     path(
@@ -38,6 +43,8 @@ conversation_patterns = [
         "actie/<str:step_id>/verwijderen/", worksheet_views.remove_next_step,
         name="remove_next_step",
     ),
+    path("verslag/<str:fmt>/", report_views.download, name="report"),
+    path("samenvatting/concept/", report_views.summary_draft, name="summary_draft"),
 ]
 
 dg_patterns = [
@@ -47,7 +54,11 @@ dg_patterns = [
     path("taal/", account_views.set_language, name="set_language"),
     path("gesprekken/", conversation_views.index, name="conversations"),
     path("gesprekken/nieuw/", worksheet_views.new_conversation, name="new_conversation"),
+    path("gesprekken/importeren/", report_views.import_conversation, name="import_conversation"),
     path("uitnodiging/<str:token>/", conversation_views.join, name="join"),
+    path("doe-mee/", lobby_views.enter_code, name="enter_code"),
+    path("doe-mee/naam/", lobby_views.lobby_name, name="lobby_name"),
+    path("doe-mee/wachten/", lobby_views.lobby_wait, name="lobby_wait"),
     path("g/<str:conversation_id>/", include(conversation_patterns)),
 ]
 

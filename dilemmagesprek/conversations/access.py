@@ -22,7 +22,7 @@ def find_member(user: Any, session: Any, conversation_id: str) -> Member | None:
     Shared by the views and the live socket, so both answer "who is this?" the same way.
     """
     queryset = Member.objects.select_related("conversation").filter(
-        conversation_id=conversation_id, removed_at__isnull=True
+        conversation_id=conversation_id, removed_at__isnull=True, waiting=False
     )
     member = None
     if user is not None and user.is_authenticated:
@@ -49,7 +49,9 @@ def member_for(request: HttpRequest, conversation_id: str) -> Member:
 def conversations_for(request: HttpRequest) -> list[Member]:
     """The caller's memberships, newest conversation first, for "my conversations"."""
     ids = list(request.session.get(SESSION_KEY, {}).values())
-    queryset = Member.objects.select_related("conversation").filter(removed_at__isnull=True)
+    queryset = Member.objects.select_related("conversation").filter(
+        removed_at__isnull=True, waiting=False
+    )
     if request.user.is_authenticated:
         queryset = queryset.filter(Q(user=request.user) | Q(pk__in=ids))
     else:

@@ -107,10 +107,18 @@ def change_status(actor: Member, status: str) -> Conversation:
             )
         conversation.status = status
         if status == Conversation.Status.CLOSED:
+            now = timezone.now()
             # The clock stops with the conversation; what ran is kept for the report.
-            _bank_step_time(conversation, timezone.now())
+            _bank_step_time(conversation, now)
             conversation.timer_started_at = None
             conversation.timer_elapsed = 0
+            # Ending closes the ways in: the join code, the lobby and every invite link but
+            # the owner's (they come back for the report). Sessions already open stay.
+            conversation.join_code = None
+            conversation.members.filter(waiting=True, removed_at__isnull=True).update(
+                removed_at=now
+            )
+            conversation.members.exclude(role=Member.Role.OWNER).update(token_hash=None)
         conversation.save()
         record(conversation, actor, "conversation.status", {"status": status})
     return conversation

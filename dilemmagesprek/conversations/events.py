@@ -49,20 +49,27 @@ def operation(op: str | None) -> Iterator[None]:
 
 
 @contextmanager
+def locked(conversation_id: str) -> Iterator[Conversation]:
+    """A transaction holding the conversation's row lock; the base of every write."""
+    with transaction.atomic():
+        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        op = current_operation.get()
+        if op is not None:
+            done = Event.objects.filter(conversation=conversation, op=op).first()
+            if done is not None:
+                raise AlreadyApplied(done)
+        yield conversation
+
+
+@contextmanager
 def writing(member: Member, perm: Perm | None) -> Iterator[tuple[Conversation, Member]]:
     """Open a transaction holding the conversation's row lock, with the member re-read.
 
     Re-reading the member inside the lock means a member removed a moment ago can no longer
     write, and a role change takes effect on the very next write.
     """
-    with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=member.conversation_id)
-        op = current_operation.get()
-        if op is not None:
-            done = Event.objects.filter(conversation=conversation, op=op).first()
-            if done is not None:
-                raise AlreadyApplied(done)
-        fresh = Member.objects.filter(pk=member.pk, removed_at__isnull=True).first()
+    with locked(member.conversation_id) as conversation:
+        fresh = Member.objects.filter(pk=member.pk, removed_at__isnull=True, waiting=False).first()
         if fresh is None:
             raise PermissionDenied(_("You are no longer a member of this conversation."))
         fresh.conversation = conversation

@@ -43,6 +43,8 @@ class Conversation(models.Model):
         max_length=20, choices=Confidentiality.choices, default=Confidentiality.CONFIDENTIAL
     )
     current_step = models.PositiveSmallIntegerField(default=1)
+    # A short code to join without a personal link; None when joining by code is off.
+    join_code = models.CharField(max_length=8, null=True, blank=True, unique=True)  # noqa: DJ001
     # The step timer: running since `timer_started_at` (None = paused), with `timer_elapsed`
     # seconds counted before that and `timer_extra` minutes added to the step's time box.
     timer_started_at = models.DateTimeField(null=True, blank=True)
@@ -117,6 +119,8 @@ class Member(models.Model):
     invited_at = models.DateTimeField(auto_now_add=True)
     joined_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
+    # Joined with the join code and waiting in the lobby until the facilitator admits them.
+    waiting = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["invited_at"]
@@ -133,7 +137,7 @@ class Member(models.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.removed_at is None
+        return self.removed_at is None and not self.waiting
 
     @staticmethod
     def hash_token(token: str) -> str:

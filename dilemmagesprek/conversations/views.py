@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dilemmagesprek.lib.views import error_messages, posted_int
 
-from . import actions
+from . import actions, joining
 from .access import conversations_for, member_for, remember_member
 from .forms import ConversationSettingsForm, InviteForm
 from .models import Conversation, Member
@@ -75,8 +75,9 @@ def _members_page(
             if m.pk in links and m.token_hash
             else "",
         }
-        for m in conversation.members.filter(removed_at__isnull=True)
+        for m in conversation.members.filter(removed_at__isnull=True, waiting=False)
     ]
+    waiting = conversation.members.filter(removed_at__isnull=True, waiting=True)
     return render(
         request,
         "conversations/members.html",
@@ -85,6 +86,9 @@ def _members_page(
             "member": member,
             "perms": permissions_of(member, conversation),
             "rows": rows,
+            "waiting": waiting,
+            "join_code": joining.display(conversation.join_code or ""),
+            "join_url": request.build_absolute_uri(reverse("dg:enter_code")),
             "form": form or InviteForm(),
             "errors": errors or {},
             "roles": Member.Role.choices,
