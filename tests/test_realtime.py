@@ -69,8 +69,15 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
     asyncio.run(asyncio.wait_for(scenario(), timeout=10))
 
 
-async def receive(comm: WebsocketClient) -> dict:
-    return json.loads(await comm.receive_from(timeout=3))
+EPHEMERAL = ("presence", "typing")
+
+
+async def receive(comm: WebsocketClient, skip: tuple[str, ...] = EPHEMERAL) -> dict:
+    """The next frame, passing over presence and typing notices unless asked for."""
+    while True:
+        frame = json.loads(await comm.receive_from(timeout=3))
+        if frame["type"] not in skip:
+            return frame
 
 
 async def hello(comm: WebsocketClient, last_seq: int) -> list[dict]:
@@ -246,7 +253,49 @@ def test_it_closes_the_socket_of_a_removed_member(people):
         frame = await receive(comm)
         assert frame["event"] == "member.removed"
         closed = await comm.receive_output(timeout=3)
+        while closed["type"] == "websocket.send":  # presence notices may come first
+            closed = await comm.receive_output(timeout=3)
         assert closed["type"] == "websocket.close"
         assert closed["code"] == 4403
+
+    run(scenario)
+
+
+def test_it_shows_who_is_here_and_who_is_typing(people):
+    conversation = people["conversation"]
+    participant_key = session_cookie_for_member(people["participant"])
+    facilitator_key = session_cookie_for_user(people["user"])
+
+    async def scenario():
+        first = communicator(conversation.pk, facilitator_key)
+        assert (await first.connect())[0]
+        await hello(first, conversation.last_seq)
+        second = communicator(conversation.pk, participant_key)
+        assert (await second.connect())[0]
+        # The facilitator learns that the participant arrived.
+        while True:
+            frame = await receive(first, skip=("typing",))
+            if frame["type"] == "presence" and len(frame["members"]) == 2:
+                break
+        names = sorted(m["name"] for m in frame["members"])
+        assert names == sorted([people["facilitator"].display_name, "Deelnemer"])
+        await hello(second, conversation.last_seq)
+        await second.send_to(text_data='{"type": "typing", "form": "field-dilemma"}')
+        frame = await receive(first, skip=("presence",))
+        assert frame == {
+            "type": "typing",
+            "member": people["participant"].pk,
+            "name": "Deelnemer",
+            "form": "field-dilemma",
+        }
+        # A form id that is not an id is refused.
+        await second.send_to(text_data='{"type": "typing", "form": "<b>x</b>"}')
+        assert (await receive(second))["code"] == "bad_fields"
+        await second.disconnect()
+        while True:
+            frame = await receive(first, skip=("typing",))
+            if frame["type"] == "presence" and len(frame["members"]) == 1:
+                break
+        await first.disconnect()
 
     run(scenario)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
+import time
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -13,7 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from dilemmagesprek.conversations.access import find_member
 from dilemmagesprek.conversations.models import Conversation, Event
 
-from . import delivery
+from . import delivery, presence
 from .hub import hub
 from .protocol import (
     MAX_REPLAY,
@@ -32,6 +34,8 @@ CLOSE_TOO_SLOW = 4000
 # A socket whose client does not read gets this many frames queued before it is dropped; it
 # reconnects and replays from the database, so dropping costs nothing but a replay.
 MAX_QUEUED = 1000
+# At most one "typing" notice per socket per this many seconds is passed on.
+TYPING_INTERVAL = 1.0
 
 
 class ConversationConsumer(AsyncWebsocketConsumer):
@@ -56,6 +60,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.member_id: str = member.pk
+        self.display_name: str = member.display_name
+        self.role: str = member.role
+        self.socket_id = secrets.token_hex(6)
+        self.last_typing = 0.0
         self.sent_seq = 0
         self.replaying = True  # until the client's hello has been answered
         self.buffer: list[tuple[int, str]] = []
@@ -64,11 +72,17 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         hub.add(self)
         delivery.ensure_listener()
         await self.accept()
+        await self._arrive()
 
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "writer"):
             hub.remove(self)
             self.writer.cancel()
+            try:
+                await presence.leave(self)
+                await self._broadcast_presence()
+            except Exception:  # presence is a courtesy; a Redis hiccup must not break anything
+                log.debug("presence update on leave failed", exc_info=True)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
@@ -81,10 +95,24 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             await self._replay(message.fields["last_seq"])
         elif message.type == "ping":
             self.queue.put_nowait(encode({"type": "pong"}))
+        elif message.type == "typing":
+            now = time.monotonic()
+            if now - self.last_typing < TYPING_INTERVAL:
+                return  # a chatty client is thinned out, not answered
+            self.last_typing = now
+            frame = encode(
+                {"type": "typing", "member": self.member_id, "name": self.display_name,
+                 "form": message.fields["form"]}
+            )
+            await delivery.send_ephemeral(self.conversation_id, frame)
 
     # --- called by the hub, on the event loop ---------------------------------------------
 
     def push(self, seq: int, frame: str) -> None:
+        if seq == 0:  # presence or typing: not part of the event stream
+            if not self.replaying:
+                self._enqueue_ephemeral(frame)
+            return
         if self.replaying:
             self.buffer.append((seq, frame))
             if len(self.buffer) > MAX_QUEUED:
@@ -103,6 +131,27 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             asyncio.get_running_loop().create_task(self._replay(self.sent_seq))
 
     # --- internals --------------------------------------------------------------------------
+
+    def _enqueue_ephemeral(self, frame: str) -> None:
+        if self.queue.qsize() < MAX_QUEUED:
+            self.queue.put_nowait(frame)
+
+    async def _arrive(self) -> None:
+        try:
+            await presence.arrive(self)
+            await self._broadcast_presence()
+        except Exception:
+            log.debug("presence update on arrival failed", exc_info=True)
+
+    async def _presence_frame(self) -> str:
+        people = await presence.present(self.conversation_id)
+        return encode(
+            {"type": "presence",
+             "members": [{"id": p.member_id, "name": p.name, "role": p.role} for p in people]}
+        )
+
+    async def _broadcast_presence(self) -> None:
+        await delivery.send_ephemeral(self.conversation_id, await self._presence_frame())
 
     def _enqueue(self, seq: int, frame: str) -> None:
         if self.queue.qsize() >= MAX_QUEUED:
@@ -134,6 +183,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.buffer.clear()
         self.replaying = False
         self.queue.put_nowait(encode({"type": "ready", "seq": self.sent_seq}))
+        # Who is here, for this socket: presence frames sent while it replayed were skipped.
+        self._enqueue_ephemeral(await self._presence_frame())
 
     async def _write(self) -> None:
         """One writer per socket keeps frames in order and lets a slow client fall behind

@@ -22,6 +22,7 @@ from django.conf import settings
 
 from dilemmagesprek.conversations.models import Event
 
+from . import presence
 from .hub import hub
 from .protocol import event_frame
 
@@ -50,15 +51,33 @@ def _redis() -> redis.Redis:
     )
 
 
-_listener: asyncio.Task | None = None
+async def send_ephemeral(conversation_id: str, frame: str) -> None:
+    """Presence and typing: not events, not logged, not replayed; sequence number 0."""
+    if settings.REDIS_URL:
+        await presence._client().publish(CHANNEL, f"{conversation_id} 0 -\n{frame}")
+    else:
+        hub.deliver(conversation_id, 0, frame)
+
+
+_tasks: list[asyncio.Task] = []
 
 
 def ensure_listener() -> None:
-    """Start this process's Redis listener once, on the event loop of the first socket."""
-    global _listener
-    if not settings.REDIS_URL or (_listener is not None and not _listener.done()):
+    """Start this process's Redis listener (and presence refresher) once, on the event loop
+    of the first socket."""
+    if not settings.REDIS_URL or any(not task.done() for task in _tasks):
         return
-    _listener = asyncio.get_running_loop().create_task(_listen())
+    loop = asyncio.get_running_loop()
+    _tasks[:] = [loop.create_task(_listen()), loop.create_task(_confirm_presence())]
+
+
+async def _confirm_presence() -> None:
+    while True:
+        await asyncio.sleep(presence.REFRESH_EVERY)
+        try:
+            await presence.confirm_local()
+        except Exception:
+            log.warning("refreshing presence in Redis failed", exc_info=True)
 
 
 async def _listen() -> None:

@@ -7,6 +7,7 @@ ordinary HTTP posts (CSRF, sessions, forms). The socket only pushes what changed
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,9 @@ MAX_REPLAY = 500
 CLIENT_MESSAGES: dict[str, dict[str, type]] = {
     "hello": {"last_seq": int},  # "this is the newest event I have; send me what came after"
     "ping": {},
+    "typing": {"form": str},  # "I am typing in this form" (the id of its box on the page)
 }
+FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 
 
 class ProtocolError(Exception):
@@ -63,6 +66,8 @@ def parse_client_message(text: str | None, raw_bytes: bytes | None = None) -> Cl
         if not isinstance(value, wanted) or isinstance(value, bool):
             raise ProtocolError("bad_fields", _("A field of the message has the wrong type."))
         if wanted is int and not 0 <= value < 2**53:
+            raise ProtocolError("bad_fields", _("A field of the message is out of range."))
+        if wanted is str and not FORM_ID.match(value):
             raise ProtocolError("bad_fields", _("A field of the message is out of range."))
     return ClientMessage(kind, data)
 

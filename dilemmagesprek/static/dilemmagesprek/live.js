@@ -60,14 +60,18 @@
         resendPending();
       } else if (data.type === "resync") {
         scheduleRefresh();
+      } else if (data.type === "presence") {
+        showPresence(data.members);
+      } else if (data.type === "typing") {
+        showTyping(data);
       }
     };
     socket.onclose = function (event) {
       socket = null;
       setStatus("offline");
       if (event.code === 4403) return; // no longer a member: do not knock again
-      var delay = Math.min(5000, 250 * Math.pow(2, attempt++));
-      window.setTimeout(connect, delay);
+      var delay = Math.min(4000, 250 * Math.pow(2, attempt++));
+      window.setTimeout(function () { if (!socket) connect(); }, delay);
     };
   }
 
@@ -208,6 +212,44 @@
     });
   }
 
+  // --- presence: who is here, and who is typing where --------------------------------------
+
+  var presenceBox = document.querySelector("[data-dg-presence]");
+  var me = root.getAttribute("data-member");
+
+  function showPresence(members) {
+    if (!presenceBox) return;
+    var names = members.map(function (member) { return member.name; });
+    presenceBox.textContent = presenceBox.getAttribute("data-label") + " " + names.join(", ");
+  }
+
+  function showTyping(data) {
+    if (data.member === me) return;
+    var box = document.getElementById(data.form);
+    if (!box) return;
+    var note = box.querySelector("[data-dg-typing]");
+    if (!note) {
+      note = document.createElement("p");
+      note.className = "dg-typing";
+      note.setAttribute("data-dg-typing", "");
+      box.appendChild(note);
+    }
+    note.textContent = (root.getAttribute("data-label-typing") || "%s").replace("%s", data.name);
+    window.clearTimeout(note.dgTimer);
+    note.dgTimer = window.setTimeout(function () { note.remove(); }, 3000);
+  }
+
+  var lastTyping = 0;
+  document.addEventListener("input", function (event) {
+    var form = event.target.form;
+    if (!form || !root.contains(form) || !socket || socket.readyState !== 1) return;
+    var box = form.id ? form : form.parentElement && form.parentElement.closest("[id]");
+    var now = Date.now();
+    if (!box || now - lastTyping < 2000) return;
+    lastTyping = now;
+    socket.send(JSON.stringify({ type: "typing", form: box.id }));
+  });
+
   // --- following the facilitator -----------------------------------------------------------
 
   var following = true;
@@ -289,5 +331,15 @@
 
   window.setInterval(tick, 1000);
   window.addEventListener("offline", function () { setStatus("offline"); });
+  window.addEventListener("online", function () {
+    // Back online: ask again for what we missed (the answer resends unsent forms), or
+    // reconnect at once instead of waiting for the back-off.
+    attempt = 0;
+    if (socket && socket.readyState === 1) {
+      socket.send(JSON.stringify({ type: "hello", last_seq: seq }));
+    } else if (!socket) {
+      connect();
+    }
+  });
   connect();
 })();
