@@ -55,9 +55,11 @@ class Command(BaseCommand):
     def validate(self, path: str) -> None:
         method = load_method_file(path)
         fields = method.fields()
+        # Outside the f-string: xgettext does not look inside f-strings.
+        default = _("default")
         variants = ", ".join(
             f"{variant.key} {variant.minutes} min"
-            + (f" ({_('default')})" if variant.key == method.default_variant else "")
+            + (f" ({default})" if variant.key == method.default_variant else "")
             for variant in method.variants
         )
         self.stdout.write(self.style.SUCCESS(_("%(file)s: valid") % {"file": path}))
@@ -114,10 +116,11 @@ def outline(method: Method) -> list[str]:
 
 def _step_lines(method: Method, step: Step) -> list[str]:
     minutes = " / ".join(f"{step.timebox[variant.key]}" for variant in method.variants)
+    purpose = _("Purpose")  # outside the f-string, where xgettext finds it
     lines = [
         f"{step.number}. {step.name} ({minutes} min)",
         f"   {step.question}",
-        f"   {_('Purpose')}: {step.purpose}",
+        f"   {purpose}: {step.purpose}",
     ]
     for field in step.fields:
         lines.append(f"   - {_field_line(field)}")
