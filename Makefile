@@ -1,9 +1,9 @@
 # Dilemmagesprek: one entry point for running, testing and locking.
 #
-#   make run     install what is missing, then serve on $(HOST):$(PORT)
+#   make run     install what is missing, then serve (HOST, PORT; default 127.0.0.1:8000)
 #   make test    ruff, the whole suite on SQLite, the non-browser suite on PostgreSQL + Redis
 #   make lock    regenerate requirements/*.lock from pyproject.toml
-#   make bench   run the scripts in bench/
+#   make bench   run bench/run.py (latency of the live path; see its docstring)
 #   make clean   remove the virtualenv and caches (never the data directory)
 #
 # Installs are keyed to stamp files in the virtualenv, so they rerun only when a lock file
@@ -107,16 +107,15 @@ lock: $(LOCK_TOOLS)/bin/pip-compile
 	$(LOCK_TOOLS)/bin/pip-compile $(LOCK_FLAGS) $(LOCK_ARGS) --extra=test \
 		--output-file=requirements/test.lock pyproject.toml
 
+# bench/run.py is the entry point; the other files in bench/ are its helpers and servers.
+# Its BENCH_* environment variables (see its docstring) pass straight through.
 bench: $(TEST_STAMP)
-	@shopt -s nullglob; scripts=(bench/*.py); \
-	if [ $${#scripts[@]} -eq 0 ]; then \
-		echo "bench: bench/ bevat nog geen scripts; er is niets gemeten."; \
-		exit 0; \
-	fi; \
-	for script in "$${scripts[@]}"; do \
-		echo "bench: $(BIN)/python $$script"; \
-		$(BIN)/python "$$script"; \
-	done
+	@if [ -f bench/run.py ]; then \
+		echo "bench: $(BIN)/python bench/run.py"; \
+		$(BIN)/python bench/run.py; \
+	else \
+		echo "bench: bench/run.py bestaat nog niet; er is niets gemeten."; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-results build *.egg-info

@@ -23,7 +23,24 @@ BROWSER_DIR = Path(__file__).resolve().parent / "browser"
 CHROMIUM = Path("/usr/bin/chromium")
 
 # Server-side variables that would point a subprocess at someone else's state.
-ISOLATED_ENV = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECRET_KEY_FILE", "HOST", "PORT")
+ISOLATED_ENV = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "WORKERS",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "HOST",
+    "PORT",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # pytest-playwright's own `base_url` fixture trips a pytest 9 deprecation; not ours to fix.
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:Session-scoped fixtures defined as instance methods"
+        ":pytest.PytestRemovedIn10Warning",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

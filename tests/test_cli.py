@@ -142,3 +142,10 @@ def test_it_compiles_only_missing_or_outdated_catalogues(tmp_path: Path) -> None
 
     assert missing == [new]
     assert outdated == [old]
+
+
+def test_it_refuses_several_workers_without_redis(settings) -> None:
+    settings.REDIS_URL = ""
+
+    with pytest.raises(CommandError, match="REDIS_URL"):
+        call_command("serve", "--workers", "2", "--no-demo")

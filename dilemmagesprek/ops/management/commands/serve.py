@@ -23,6 +23,8 @@ from django.urls import NoReverseMatch
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+# Addresses that mean "every interface": fine to listen on, useless in a link.
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104
 
 
 def find_catalogs(roots: Iterable[Path]) -> list[Path]:
@@ -62,7 +64,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, help=f"poort (PORT, standaard {DEFAULT_PORT})")
         parser.add_argument(
-            "--workers", type=int, default=1, help="aantal serverprocessen (standaard 1)"
+            "--workers", type=int, help="aantal serverprocessen (WORKERS, standaard 1)"
         )
         parser.add_argument(
             "--no-demo", action="store_true", help="het demogesprek niet klaarzetten"
@@ -70,23 +72,24 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         host, port = self.address(options["host"], options["port"])
-        workers = options["workers"]
+        workers = settings.WORKERS if options["workers"] is None else options["workers"]
         if workers < 1:
             raise CommandError("--workers moet minstens 1 zijn.")
-        backend = settings.CHANNEL_LAYERS["default"]["BACKEND"]
-        if workers > 1 and backend.endswith("InMemoryChannelLayer"):
-            # Each process would have its own in-memory layer: live updates would reach only
-            # the people who happen to be connected to the same process as the writer.
-            raise CommandError("Meer dan één worker vraagt om REDIS_URL (gedeelde channel layer).")
+        if workers > 1 and not settings.REDIS_URL:
+            # The same rule as the realtime.E001 check, which sees only WORKERS: each process
+            # delivers live updates to its own sockets, so several need Redis between them.
+            raise CommandError("Meer dan één worker vraagt om REDIS_URL (gedeelde live updates).")
+        # The worker processes import the settings afresh: let them agree with this one.
+        os.environ["WORKERS"] = str(workers)
 
         self.migrate()
         self.compile_messages()
         if isinstance(staticfiles_storage, ManifestFilesMixin):
             call_command("collectstatic", interactive=False, verbosity=0)
-        if not options["no_demo"]:
-            self.ensure_demo()
-
         url = display_url(host, port)
+        if not options["no_demo"]:
+            self.ensure_demo(url, host)
+
         self.stdout.write(f"Dilemmagesprek draait op {url}")
         # Without a URLconf (yet) the address above is all there is to show.
         with contextlib.suppress(NoReverseMatch, ImportError):
@@ -98,8 +101,8 @@ class Command(BaseCommand):
             host=host,
             port=port,
             workers=workers,
-            # Browsers would negotiate compression per message; our messages are small HTML
-            # fragments, so it costs CPU and memory per socket for little gain.
+            # Our live messages are small: per-message compression would cost CPU and a
+            # compression context per open socket for little gain.
             ws_per_message_deflate=False,
             lifespan="off",
         )
@@ -152,8 +155,14 @@ class Command(BaseCommand):
         with contextlib.chdir(settings.BASE_DIR):
             call_command("compilemessages", verbosity=0)
 
-    def ensure_demo(self) -> None:
+    def ensure_demo(self, url: str, host: str) -> None:
         if "demo" not in get_commands():
             self.stdout.write("Geen demo-opdracht beschikbaar; demo overgeslagen.")
             return
-        call_command("demo")
+        # The demo prints invite links. Unless SITE_URL says where the site really lives,
+        # point them at the address we are about to serve, so `make run PORT=9000` prints
+        # links that work. A wildcard address is no place to send anyone to.
+        if "SITE_URL" in os.environ or host in WILDCARD_HOSTS:
+            call_command("demo")
+        else:
+            call_command("demo", site_url=url)
