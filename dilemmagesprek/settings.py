@@ -44,7 +44,8 @@ DATA_DIR = Path(os.environ.get("DILEMMAGESPREK_DATA_DIR", Path.cwd() / "data")).
 
 def _data_dir_secret_key() -> str:
     """Generate the secret key into the data directory on first run, so none is ever committed."""
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Only the service's own user may read the database and the key.
+    DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = DATA_DIR / "secret_key"
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -25,6 +25,7 @@ conversation_patterns = [
     path("status/", conversation_views.change_status, name="change_status"),
     path("stap/", conversation_views.change_step, name="change_step"),
     path("klok/", conversation_views.timer, name="timer"),
+    path("leiden/", worksheet_views.lead, name="lead"),
     path("scherm/", worksheet_views.projector, name="projector"),
     path("voorbereiding/", preparation_views.preparation, name="preparation"),
     path("veld/<str:key>/", worksheet_views.set_field, name="set_field"),

@@ -43,6 +43,13 @@ class Conversation(models.Model):
         max_length=20, choices=Confidentiality.choices, default=Confidentiality.CONFIDENTIAL
     )
     current_step = models.PositiveSmallIntegerField(default=1)
+    # How the facilitator runs the steps: {"2": {"locked": true, "private": true,
+    # "anonymous": true}}; plus single locked fields, anonymity for the whole conversation,
+    # and the one card everybody's attention is on.
+    step_options = models.JSONField(default=dict, blank=True)
+    locked_fields = models.JSONField(default=list, blank=True)
+    anonymous = models.BooleanField(default=False)
+    spotlight_card_id = models.CharField(max_length=16, blank=True, default="")
     # A short code to join without a personal link; None when joining by code is off.
     join_code = models.CharField(max_length=8, null=True, blank=True, unique=True)  # noqa: DJ001
     # The step timer: running since `timer_started_at` (None = paused), with `timer_elapsed`
@@ -88,6 +95,12 @@ class Conversation(models.Model):
         if number == self.current_step and (self.timer_started_at or self.timer_elapsed):
             spent = (spent or 0) + self.timer_seconds(now)
         return spent
+
+    def step_option(self, number: int, option: str) -> bool:
+        return bool(self.step_options.get(str(number), {}).get(option, False))
+
+    def is_anonymous_step(self, number: int) -> bool:
+        return self.anonymous or self.step_option(number, "anonymous")
 
     @property
     def is_editable(self) -> bool:

@@ -17,6 +17,7 @@ from dilemmagesprek.conversations.permissions import Perm, can
 from dilemmagesprek.lib.text import clean_text
 from dilemmagesprek.methods.schema import Field, Matrix
 
+from .facilitation import check_open, new_card_flags
 from .models import Card, Column, Evaluation, FieldValue, NextStep
 
 COLUMN_NAME_MAX = 80
@@ -55,6 +56,7 @@ def set_field(actor: Member, key: str, text: str, base_version: int | None) -> F
     """Store a text field. `base_version` is the version the user started editing from."""
     with writing(actor, Perm.EDIT_FIELDS) as (conversation, actor):
         field = _field(conversation, key, "text")
+        check_open(conversation, actor, key)
         text = clean_text(text, field.max_length, field="text")
         value, _created = FieldValue.objects.get_or_create(conversation=conversation, key=key)
         if value.text == text:
@@ -96,6 +98,7 @@ def add_column(actor: Member, matrix_key: str, name: str = "") -> Column:
     name = clean_text(name, COLUMN_NAME_MAX, field="name")
     with writing(actor, Perm.EDIT_COLUMNS) as (conversation, actor):
         matrix = _matrix(conversation, matrix_key)
+        check_open(conversation, actor, _matrix_field(conversation, matrix).key)
         columns = Column.objects.filter(conversation=conversation, matrix=matrix.key)
         if columns.count() >= matrix.max_count:
             raise ValidationError(
@@ -119,6 +122,7 @@ def rename_column(actor: Member, column_id: str, name: str) -> Column:
     name = clean_text(name, COLUMN_NAME_MAX, field="name")
     with writing(actor, Perm.EDIT_COLUMNS) as (conversation, actor):
         column = _column(conversation, column_id)
+        _check_column_open(conversation, actor, column)
         column.name = name
         column.save(update_fields=["name"])
         record(conversation, actor, "column.renamed", _column_data(column))
@@ -173,7 +177,10 @@ def add_card(actor: Member, column_id: str, row: str, text: str, anonymous: bool
         matrix = _matrix(conversation, column.matrix)
         if matrix.row(row) is None:
             raise ValidationError({"text": _("This row does not exist in the table.")})
-        text = clean_text(text, _matrix_field(conversation, matrix).max_length, required=True)
+        field = _matrix_field(conversation, matrix)
+        check_open(conversation, actor, field.key)
+        text = clean_text(text, field.max_length, required=True)
+        flags = new_card_flags(conversation, field.key)
         last = Card.objects.filter(column=column, row=row).aggregate(last=Max("position"))["last"]
         card = Card.objects.create(
             conversation=conversation,
@@ -181,7 +188,8 @@ def add_card(actor: Member, column_id: str, row: str, text: str, anonymous: bool
             row=row,
             text=text,
             author=actor,
-            anonymous=bool(anonymous),
+            anonymous=bool(anonymous) or flags["anonymous"],
+            hidden=flags["hidden"],
             position=0 if last is None else last + 1,
         )
         record(conversation, _visible(actor, card), "card.added", _card_data(card))
@@ -191,6 +199,7 @@ def add_card(actor: Member, column_id: str, row: str, text: str, anonymous: bool
 def edit_card(actor: Member, card_id: str, text: str) -> Card:
     with writing(actor, Perm.VIEW) as (conversation, actor):
         card = _card(conversation, actor, card_id)
+        _check_column_open(conversation, actor, card.column)
         matrix = _matrix(conversation, card.column.matrix)
         text = clean_text(text, _matrix_field(conversation, matrix).max_length, required=True)
         if text != card.text:
@@ -204,6 +213,7 @@ def edit_card(actor: Member, card_id: str, text: str) -> Card:
 def remove_card(actor: Member, card_id: str) -> None:
     with writing(actor, Perm.VIEW) as (conversation, actor):
         card = _card(conversation, actor, card_id)
+        _check_column_open(conversation, actor, card.column)
         anonymous_actor = _visible(actor, card)
         card.delete()
         record(conversation, anonymous_actor, "card.removed", {"id": card_id})
@@ -215,6 +225,7 @@ def remove_card(actor: Member, card_id: str) -> None:
 def add_next_step(actor: Member, field_key: str, what: str, who: str, when: str) -> NextStep:
     with writing(actor, Perm.EDIT_NEXT_STEPS) as (conversation, actor):
         field = _field(conversation, field_key, "actions")
+        check_open(conversation, actor, field.key)
         what, who, when = _next_step_texts(field, what, who, when)
         last = NextStep.objects.filter(conversation=conversation, field_key=field.key).aggregate(
             last=Max("position")
@@ -235,6 +246,7 @@ def edit_next_step(actor: Member, step_id: str, what: str, who: str, when: str) 
     with writing(actor, Perm.EDIT_NEXT_STEPS) as (conversation, actor):
         step = _next_step(conversation, step_id)
         field = _field(conversation, step.field_key, "actions")
+        check_open(conversation, actor, field.key)
         step.what, step.who, step.when = _next_step_texts(field, what, who, when)
         step.save()
         record(conversation, actor, "next_step.updated", _next_step_data(step))
@@ -243,7 +255,9 @@ def edit_next_step(actor: Member, step_id: str, what: str, who: str, when: str) 
 
 def remove_next_step(actor: Member, step_id: str) -> None:
     with writing(actor, Perm.EDIT_NEXT_STEPS) as (conversation, actor):
-        _next_step(conversation, step_id).delete()
+        step = _next_step(conversation, step_id)
+        check_open(conversation, actor, step.field_key)
+        step.delete()
         record(conversation, actor, "next_step.removed", {"id": step_id})
 
 
@@ -254,6 +268,7 @@ def save_evaluation(actor: Member, field_key: str, score: int, remark: str) -> E
     """Each member gives their own score (1–5) and remark; saving again replaces it."""
     with writing(actor, Perm.EVALUATE) as (conversation, actor):
         field = _field(conversation, field_key, "evaluations")
+        check_open(conversation, actor, field.key)
         if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
             raise ValidationError({"score": _("Choose a score from 1 to 5.")})
         remark = clean_text(remark, field.max_length, field="remark")
@@ -312,6 +327,11 @@ def _card(conversation: Conversation, actor: Member, card_id: str) -> Card:
     return card
 
 
+def _check_column_open(conversation: Conversation, actor: Member, column: Column) -> None:
+    matrix = _matrix(conversation, column.matrix)
+    check_open(conversation, actor, _matrix_field(conversation, matrix).key)
+
+
 def _visible(actor: Member, card: Card) -> Member | None:
     """The actor to record for a change to a card: nobody, when the card is anonymous."""
     return None if card.anonymous else actor
@@ -351,6 +371,9 @@ def _column_data(column: Column) -> dict:
 
 
 def _card_data(card: Card) -> dict:
+    if card.hidden:
+        # Written alone: every member may read the event log, so the text waits for the reveal.
+        return {"id": card.pk, "column": card.column_id, "row": card.row, "hidden": True}
     return {
         "id": card.pk,
         "column": card.column_id,

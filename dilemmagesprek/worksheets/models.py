@@ -64,6 +64,9 @@ class Card(models.Model):
     text = models.TextField()
     author = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="+")
     anonymous = models.BooleanField(default=False)
+    # Written alone in a "first write alone, then reveal" step: only its author sees it until
+    # the facilitator reveals the step.
+    hidden = models.BooleanField(default=False)
     position = models.PositiveIntegerField(default=0)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -59,6 +59,8 @@ class MatrixView:
 class FieldView:
     field: Field
     value: FieldValue | None = None
+    locked: bool = False  # by the facilitator: only they change it now
+    closed: bool = False  # locked, and the viewer is not the facilitator
     matrix: MatrixView | None = None
     next_steps: list[NextStep] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
@@ -114,6 +116,10 @@ class StepView:
     minutes: int
     timer: TimerView | None = None  # only for the current step
     actual_seconds: int | None = None
+    hidden_cards: int = 0  # written alone by others, not yet revealed
+    locked: bool = False
+    private: bool = False
+    anonymous: bool = False
 
     @property
     def has_matrix(self) -> bool:
@@ -124,6 +130,7 @@ class StepView:
 class WorksheetView:
     conversation: Conversation
     steps: list[StepView]
+    spotlight: Card | None = None
 
     def field(self, key: str) -> FieldView | None:
         return next((f for s in self.steps for f in s.fields if f.field.key == key), None)
@@ -136,8 +143,15 @@ def worksheet_state(conversation: Conversation, member: Member | None = None) ->
     for column in Column.objects.filter(conversation=conversation).order_by("position"):
         columns_by_matrix[column.matrix].append(column)
     cards: dict[tuple[str, str], list[Card]] = defaultdict(list)
+    hidden_counts: dict[str, int] = defaultdict(int)
+    spotlight = None
     for card in Card.objects.filter(conversation=conversation).select_related("author"):
+        if card.hidden and (member is None or card.author_id != member.pk):
+            hidden_counts[card.column_id] += 1
+            continue
         cards[(card.column_id, card.row)].append(card)
+        if card.pk == conversation.spotlight_card_id:
+            spotlight = card
     next_steps: dict[str, list[NextStep]] = defaultdict(list)
     for step in NextStep.objects.filter(conversation=conversation):
         next_steps[step.field_key].append(step)
@@ -173,7 +187,15 @@ def worksheet_state(conversation: Conversation, member: Member | None = None) ->
     for step in method.steps:
         field_views = []
         for f in step.fields:
-            view = FieldView(field=f, value=values.get(f.key))
+            locked = f.key in conversation.locked_fields or conversation.step_option(
+                step.number, "locked"
+            )
+            view = FieldView(
+                field=f,
+                value=values.get(f.key),
+                locked=locked,
+                closed=locked and (member is None or member.role != Member.Role.FACILITATOR),
+            )
             if f.kind == "matrix" and f.matrix:
                 view.matrix = matrix_view(method.matrices[f.matrix])
             elif f.kind == "actions":
@@ -202,6 +224,13 @@ def worksheet_state(conversation: Conversation, member: Member | None = None) ->
                 minutes=minutes,
                 timer=timer,
                 actual_seconds=conversation.actual_seconds(step.number, now),
+                hidden_cards=sum(
+                    hidden_counts.get(cv.column.pk, 0)
+                    for f in field_views if f.matrix for cv in f.matrix.columns
+                ),
+                locked=conversation.step_option(step.number, "locked"),
+                private=conversation.step_option(step.number, "private"),
+                anonymous=conversation.is_anonymous_step(step.number),
             )
         )
-    return WorksheetView(conversation=conversation, steps=steps)
+    return WorksheetView(conversation=conversation, steps=steps, spotlight=spotlight)

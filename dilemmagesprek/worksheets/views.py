@@ -30,7 +30,7 @@ from dilemmagesprek.conversations.permissions import (
 )
 from dilemmagesprek.lib.views import error_messages, posted_int
 
-from . import actions
+from . import actions, facilitation
 from .models import Card, Column, NextStep
 from .state import worksheet_state
 
@@ -428,3 +428,31 @@ def _confirm_page(
             "back": back,
         },
     )
+
+
+# The facilitator's commands: name → (function, how to read its arguments from the form).
+LEAD_COMMANDS: dict[str, Callable[[Member, HttpRequest], object]] = {
+    "step_option": lambda m, r: facilitation.set_step_option(
+        m, posted_int(r, "step") or 0, r.POST.get("option", ""), r.POST.get("value") == "1"
+    ),
+    "reveal": lambda m, r: facilitation.reveal_step(m, posted_int(r, "step") or 0),
+    "anonymous": lambda m, r: facilitation.set_anonymous(m, r.POST.get("value") == "1"),
+    "lock_field": lambda m, r: facilitation.lock_field(
+        m, r.POST.get("key", ""), r.POST.get("value") == "1"
+    ),
+    "spotlight": lambda m, r: facilitation.spotlight(m, r.POST.get("card") or None),
+}
+
+
+@require_POST
+def lead(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Lock, write-alone, reveal, anonymity and spotlight: the facilitator's hand."""
+    member = member_for(request, conversation_id)
+    require(member, Perm.MANAGE)
+    command = LEAD_COMMANDS.get(request.POST.get("command", ""))
+    step = posted_int(request, "step") or member.conversation.current_step
+    if command is None:
+        return render_worksheet(
+            request, member, errors={"lead": [_("Unknown command.")]}, status=422
+        )
+    return _apply(request, member, "lead", f"step-{step}", lambda: command(member, request))
