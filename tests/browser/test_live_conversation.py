@@ -1,0 +1,125 @@
+"""Four people, four browsers, one conversation: joining by code, following the facilitator,
+editing live, presence, and going offline without losing text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+
+TIMEOUT = 10_000
+
+
+def new_page(browser: Browser) -> tuple[BrowserContext, Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT)
+    return context, context.new_page()
+
+
+def log_in(page: Page, live_app) -> None:
+    page.goto(f"{live_app.url}/inloggen/")
+    page.fill("#id_username", live_app.username)
+    page.fill("#id_password", live_app.password)
+    page.locator("form.dg-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/gesprekken/"))
+
+
+def wait_connected(page: Page) -> None:
+    expect(page.locator("[data-dg-live-status]")).to_have_attribute("data-state", "online")
+
+
+@pytest.mark.browser
+def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> None:
+    facilitator_context, facilitator = new_page(browser)
+    log_in(facilitator, live_app)
+    facilitator.goto(f"{live_app.url}/gesprekken/nieuw/")
+    facilitator.fill("#id_title", "Live met vier")
+    facilitator.locator("form.dg-form button[type=submit]").click()
+    facilitator.wait_for_url(re.compile(r"/leden/$"))
+    members_url = facilitator.url
+    worksheet_url = members_url.removesuffix("leden/")
+
+    # The owner gets a personal link; the two participants join with the code.
+    facilitator.fill("#id_display_name", "Olga Eigenaar")
+    facilitator.select_option("#id_role", "dilemma-eigenaar")
+    facilitator.locator("form.dg-form button[type=submit]").click()
+    owner_link = facilitator.locator("input[data-dg-copy]").first.input_value()
+    facilitator.goto(worksheet_url)
+    facilitator.locator("form[action$='/status/'] button[value=gepland]").click()
+    facilitator.locator("form[action$='/status/'] button[value=lopend]").click()
+    facilitator.goto(members_url)
+    facilitator.locator("form[action$='/code/'] button").click()
+    code = facilitator.locator(".dg-join-code").inner_text()
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+
+    owner_context, owner = new_page(browser)
+    owner.goto(owner_link)
+    owner.goto(worksheet_url)
+
+    participants = []
+    for name in ("Piet Deelnemer", "Paula Deelnemer"):
+        context, page = new_page(browser)
+        page.goto(f"{live_app.url}/doe-mee/")
+        page.fill("#code", code.lower())
+        page.locator("form.dg-form button[type=submit]").click()
+        page.fill("#display_name", name)
+        page.locator("form.dg-form button[type=submit]").click()
+        page.wait_for_url(re.compile(r"/doe-mee/wachten/"))
+        participants.append((name, context, page))
+
+    # The facilitator lets both in; their waiting pages continue by themselves.
+    facilitator.reload()
+    for name, _context, _page in participants:
+        facilitator.locator(f".dg-lobby-item:has-text('{name}') form[action$='/toelaten/'] button")\
+            .click()
+    for _name, _context, page in participants:
+        page.wait_for_url(worksheet_url, timeout=15_000)
+
+    facilitator.goto(worksheet_url)
+    everyone = [facilitator, owner] + [page for _n, _c, page in participants]
+    for page in everyone:
+        wait_connected(page)
+    # Presence: the facilitator sees all four.
+    presence = facilitator.locator("[data-dg-presence]")
+    for name in ("Olga Eigenaar", "Piet Deelnemer", "Paula Deelnemer"):
+        expect(presence).to_contain_text(name)
+
+    # The facilitator opens step 2; every screen follows.
+    facilitator.locator("#step-2 form[action$='/stap/'] button").click()
+    for page in everyone:
+        expect(page.locator("#steps-nav")).to_have_attribute("data-current-step", "2")
+
+    # A live edit appears on every other screen, while someone else keeps typing.
+    piet = participants[0][2]
+    paula = participants[1][2]
+    paula.locator("#field-shared_question-text").fill("Nog niet klaar met typen")
+    paula.locator("#field-shared_question-text").focus()
+    piet.locator("#field-urgency-text").fill("Omdat de brief volgende week uitgaat")
+    piet.locator("#field-urgency button[type=submit]").click()
+    for page in (facilitator, owner, paula):
+        expect(page.locator("#field-urgency-text")).to_have_value(
+            "Omdat de brief volgende week uitgaat"
+        )
+    # Paula's unsaved text and cursor survived the update.
+    expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
+    assert paula.evaluate("document.activeElement.id") == "field-shared_question-text"
+
+    # Offline: the owner saves while disconnected; nothing is lost, it arrives once back.
+    owner_context.set_offline(True)
+    owner.locator("#field-needs-text").fill("Steun van de directeur")
+    owner.locator("#field-needs button[type=submit]").click()
+    expect(owner.locator("[data-dg-live-status]")).to_have_attribute("data-state", "offline")
+    expect(owner.locator("#field-needs-text")).to_have_value("Steun van de directeur")
+    owner_context.set_offline(False)
+    expect(owner.locator("[data-dg-live-status]")).to_have_attribute(
+        "data-state", re.compile("saved|online"), timeout=15_000
+    )
+    expect(facilitator.locator("#field-needs-text")).to_have_value(
+        "Steun van de directeur", timeout=15_000
+    )
+    # Exactly once: the field's version went from 0 to 1.
+    assert facilitator.locator("#field-needs input[name=version]").input_value() == "1"
+
+    for context in [facilitator_context, owner_context] + [c for _n, c, _p in participants]:
+        context.close()
