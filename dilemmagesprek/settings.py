@@ -85,10 +85,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dilemmagesprek.lib.middleware.SessionLifetimeMiddleware",
     "dilemmagesprek.accounts.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "dilemmagesprek.lib.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -188,7 +190,11 @@ CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "dg_csrftoken"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Strict"
-SESSION_COOKIE_AGE = envint("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
+# Sessions end after SESSION_IDLE_SECONDS without a request, and after
+# SESSION_ABSOLUTE_SECONDS in any case (lib/middleware.py).
+SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 # "same-origin", not "no-referrer": with no-referrer browsers send `Origin: null` on form
 # posts, which Django's CSRF check rightly refuses. Nothing leaks to other sites either way.
 SECURE_REFERRER_POLICY = "same-origin"
@@ -208,6 +214,13 @@ CONTENT_SECURITY_POLICY = {
         "base-uri": ["'none'"],
     },
 }
+
+# /.well-known/security.txt (RFC 9116). Set these per deployment; a system check warns in
+# production while they are the defaults.
+SECURITY_CONTACTS = envlist("SECURITY_CONTACTS", "mailto:security@example.invalid")
+# Empty: half a year from today, so the file never goes stale on a running site.
+SECURITY_TXT_EXPIRES = os.environ.get("SECURITY_TXT_EXPIRES", "")
+SECURITY_POLICY_URL = os.environ.get("SECURITY_POLICY_URL", "")
 
 LOGGING = {
     "version": 1,

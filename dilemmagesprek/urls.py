@@ -1,6 +1,6 @@
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from dilemmagesprek.accounts import pages
 from dilemmagesprek.accounts import views as account_views
 from dilemmagesprek.conversations import lobby_views
 from dilemmagesprek.conversations import views as conversation_views
@@ -39,6 +39,8 @@ conversation_patterns = [
     path("kolom/<str:column_id>/kaart/", worksheet_views.add_card, name="add_card"),
     path("kaart/<str:card_id>/", worksheet_views.edit_card, name="edit_card"),
     path("kaart/<str:card_id>/verwijderen/", worksheet_views.remove_card, name="remove_card"),
+    path("kaart/<str:card_id>/terugzetten/", worksheet_views.restore_card, name="restore_card"),
+    path("kolom/<str:column_id>/woo/", worksheet_views.tag_woo_grounds, name="tag_woo_grounds"),
     path("actie/<str:step_id>/", worksheet_views.edit_next_step, name="edit_next_step"),
     path(
         "actie/<str:step_id>/verwijderen/", worksheet_views.remove_next_step,
@@ -51,8 +53,9 @@ conversation_patterns = [
 dg_patterns = [
     path("", conversation_views.home, name="home"),
     path("inloggen/", account_views.LoginView.as_view(), name="login"),
-    path("uitloggen/", auth_views.LogoutView.as_view(), name="logout"),
+    path("uitloggen/", account_views.LogoutView.as_view(), name="logout"),
     path("taal/", account_views.set_language, name="set_language"),
+    path("toegankelijkheid/", pages.accessibility_statement, name="accessibility"),
     path("gesprekken/", conversation_views.index, name="conversations"),
     path("gesprekken/nieuw/", worksheet_views.new_conversation, name="new_conversation"),
     path("gesprekken/importeren/", report_views.import_conversation, name="import_conversation"),
@@ -63,4 +66,7 @@ dg_patterns = [
     path("g/<str:conversation_id>/", include(conversation_patterns)),
 ]
 
-urlpatterns = [path("", include((dg_patterns, "dg")))]
+urlpatterns = [
+    path(".well-known/security.txt", account_views.security_txt, name="security_txt"),
+    path("", include((dg_patterns, "dg"))),
+]

@@ -1,16 +1,73 @@
 from __future__ import annotations
 
+import datetime
+import hashlib
+import logging
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils import translation
+from django.shortcuts import render
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
+
+from dilemmagesprek.throttle.limits import allow, count
+
+log = logging.getLogger("dilemmagesprek.auth")
+
+# Failed logins: per account and address, and per address over all accounts.
+FAILURES_PER_ACCOUNT = (5, 900)  # 5 per 15 minutes
+FAILURES_PER_ADDRESS = (50, 3600)
+
+
+def client_address(request: HttpRequest) -> str:
+    """The peer address as the server saw it; never a header the client can set."""
+    return request.META.get("REMOTE_ADDR", "")
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        address = client_address(request)
+        username = request.POST.get("username", "")[:150].casefold()
+        account_key = hashlib.sha256(f"{username}|{address}".encode()).hexdigest()
+        if _blocked("login-account", account_key, FAILURES_PER_ACCOUNT) or _blocked(
+            "login-address", address, FAILURES_PER_ADDRESS
+        ):
+            log.warning("login refused: too many failures from %s", address)
+            form = self.get_form()
+            form.errors.clear()
+            return render(
+                request, self.template_name,
+                {"form": form, "blocked": True,
+                 "next": request.POST.get("next", "")},
+                status=429,
+            )
+        response = super().post(request, *args, **kwargs)
+        if response.status_code != 302:
+            # Only the address: neither the password nor the name typed is ever logged.
+            allow("login-account-fail", account_key, *FAILURES_PER_ACCOUNT)
+            allow("login-address-fail", address, *FAILURES_PER_ADDRESS)
+            log.info("login failed from %s", address)
+        else:
+            log.info("login succeeded for user %s from %s", request.user.pk, address)
+        return response
+
+
+def _blocked(scope: str, value: str, limit: tuple[int, int]) -> bool:
+    """True when the failures counted under `scope` already reached the limit."""
+    return count(f"{scope}-fail", value, limit[1]) >= limit[0]
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = super().post(request, *args, **kwargs)
+        # Nothing of a confidential conversation stays behind in this browser.
+        response["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+        return response
 
 
 @require_POST
@@ -35,3 +92,19 @@ def set_language(request: HttpRequest) -> HttpResponse:
             httponly=True,
         )
     return response
+
+
+@require_GET
+def security_txt(request: HttpRequest) -> HttpResponse:
+    """RFC 9116: where to report a vulnerability, from settings."""
+    lines = [f"Contact: {contact}" for contact in settings.SECURITY_CONTACTS]
+    expires = settings.SECURITY_TXT_EXPIRES or (
+        (timezone.now() + datetime.timedelta(days=182)).strftime("%Y-%m-%dT00:00:00Z")
+    )
+    lines.append(f"Expires: {expires}")
+    lines.append("Preferred-Languages: nl, en")
+    lines.append(f"Canonical: {settings.SITE_URL}/.well-known/security.txt")
+    if settings.SECURITY_POLICY_URL:
+        lines.append(f"Policy: {settings.SECURITY_POLICY_URL}")
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+

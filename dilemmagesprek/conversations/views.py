@@ -65,6 +65,7 @@ def _members_page(
     form: InviteForm | None = None,
     errors: dict[str, list[str]] | None = None,
     status: int = 200,
+    submitted: dict[str, dict[str, str]] | None = None,
 ) -> HttpResponse:
     conversation = member.conversation
     links = _links(request)
@@ -91,6 +92,8 @@ def _members_page(
             "join_url": request.build_absolute_uri(reverse("dg:enter_code")),
             "form": form or InviteForm(),
             "errors": errors or {},
+            "error_summary": [m for messages in (errors or {}).values() for m in messages],
+            "submitted": submitted or {},
             "roles": Member.Role.choices,
         },
         status=status,
@@ -127,7 +130,10 @@ def _member_action(request: HttpRequest, conversation_id: str, member_id: str, r
         run(member)
     except ValidationError as error:
         messages = [m for ms in error_messages(error).values() for m in ms]
-        return _members_page(request, member, errors={member_id: messages}, status=422)
+        return _members_page(
+            request, member, errors={member_id: messages}, status=422,
+            submitted={member_id: request.POST.dict()},
+        )
     return HttpResponseRedirect(
         reverse("dg:members", args=[conversation_id]) + f"#member-{member_id}", status=303
     )

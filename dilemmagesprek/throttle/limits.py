@@ -27,6 +27,14 @@ def allow(scope: str, value: str, limit: int, window_seconds: int) -> bool:
     return count <= limit
 
 
+def count(scope: str, value: str, window_seconds: int) -> int:
+    """How many attempts (scope, value) made in the current window, without counting one."""
+    key = hashlib.sha256(f"{scope}:{value}".encode()).hexdigest()
+    window = int(time.time()) // window_seconds * window_seconds
+    found = Counter.objects.filter(key=key, window=window).values_list("count", flat=True)
+    return found[0] if found else 0
+
+
 def forget_expired(older_than_seconds: int = 86400) -> int:
     """Remove counters of windows that ended long ago; returns how many were removed."""
     cutoff = int(time.time()) - older_than_seconds

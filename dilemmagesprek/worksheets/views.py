@@ -31,7 +31,7 @@ from dilemmagesprek.conversations.permissions import (
 from dilemmagesprek.lib.views import error_messages, posted_int
 
 from . import actions, facilitation
-from .models import Card, Column, NextStep
+from .models import Card, Column, NextStep, RemovedCard
 from .state import worksheet_state
 
 
@@ -104,6 +104,12 @@ def render_worksheet(
         "state": state,
         "seq": seq,
         "errors": errors or {},
+        # Every message once more at the top, linked to its form: a mistake is never silent,
+        # also when the form it belongs to is not on the page (an unknown or removed target).
+        "error_summary": [
+            (form_id, message) for form_id, messages in (errors or {}).items()
+            for message in messages
+        ],
         "submitted": submitted or {},
         "conflict": conflict,
         "status_choices": next_statuses(conversation),
@@ -173,9 +179,19 @@ def set_field(request: HttpRequest, conversation_id: str, key: str) -> HttpRespo
         f"field-{key}",
         _step_anchor(member, key),
         lambda: actions.set_field(
-            member, key, request.POST.get("text", ""), posted_int(request, "version")
+            member, key, request.POST.get("text", ""), _required_version(request)
         ),
     )
+
+
+def _required_version(request: HttpRequest) -> int:
+    """The version a text edit is based on; without it a save could overwrite blindly."""
+    version = posted_int(request, "version")
+    if version is None or version < 0:
+        raise ValidationError(
+            {"text": _("This form is out of date. Reload the page; your text is kept here.")}
+        )
+    return version
 
 
 @require_POST
@@ -270,6 +286,19 @@ def remove_column(request: HttpRequest, conversation_id: str, column_id: str) ->
 
 
 @require_POST
+def tag_woo_grounds(request: HttpRequest, conversation_id: str, column_id: str) -> HttpResponse:
+    """Tag an option with the Woo grounds the group thinks are at stake."""
+    member = member_for(request, conversation_id)
+    return _apply(
+        request,
+        member,
+        f"woo-{column_id}",
+        _column_anchor(member, column_id),
+        lambda: actions.tag_woo_grounds(member, column_id, request.POST.getlist("woo_grounds")),
+    )
+
+
+@require_POST
 def add_card(request: HttpRequest, conversation_id: str, column_id: str) -> HttpResponse:
     member = member_for(request, conversation_id)
     row = request.POST.get("row", "")
@@ -320,6 +349,9 @@ def remove_card(request: HttpRequest, conversation_id: str, card_id: str) -> Htt
     card = Card.objects.filter(conversation_id=conversation_id, pk=card_id).first()
     if card is None:
         return redirect("dg:worksheet", conversation_id)
+    require(member, Perm.ADD_CARD)
+    if card.author_id != member.pk:
+        require(member, Perm.EDIT_ANY_CARD)
     return _confirm_page(
         request,
         member,
@@ -327,6 +359,23 @@ def remove_card(request: HttpRequest, conversation_id: str, card_id: str) -> Htt
         question=_("Remove this card?"),
         quote=card.text,
         action=reverse("dg:remove_card", args=[conversation_id, card_id]),
+        undoable=True,
+    )
+
+
+@require_POST
+def restore_card(request: HttpRequest, conversation_id: str, card_id: str) -> HttpResponse:
+    """Undo the removal of a card (only its remover, for a short while)."""
+    member = member_for(request, conversation_id)
+    removed = RemovedCard.objects.filter(conversation_id=conversation_id, pk=card_id).first()
+    matrix = removed.column.matrix if removed else ""
+    anchor = _column_anchor(member, removed.column_id) if removed else "worksheet"
+    return _apply(
+        request,
+        member,
+        f"undo-{matrix}",
+        anchor,
+        lambda: actions.restore_card(member, card_id),
     )
 
 
@@ -380,6 +429,7 @@ def remove_next_step(request: HttpRequest, conversation_id: str, step_id: str) -
     step = NextStep.objects.filter(conversation_id=conversation_id, pk=step_id).first()
     if step is None:
         return redirect("dg:worksheet", conversation_id)
+    require(member, Perm.EDIT_NEXT_STEPS)
     return _confirm_page(
         request,
         member,
@@ -413,6 +463,7 @@ def _confirm_page(
     question: str,
     action: str,
     quote: str = "",
+    undoable: bool = False,
 ) -> HttpResponse:
     """Removing asks first; without JavaScript this page is the question."""
     back = reverse("dg:worksheet", args=[member.conversation_id]) + f"#{anchor}"
@@ -426,6 +477,7 @@ def _confirm_page(
             "quote": quote,
             "action": action,
             "back": back,
+            "undoable": undoable,
         },
     )
 

@@ -53,6 +53,7 @@
           return;
         }
         seq = data.seq;
+        if (String(data.actor) !== me) changedByOthers = true;
         scheduleRefresh();
       } else if (data.type === "ready") {
         attempt = 0;
@@ -129,12 +130,74 @@
     return false;
   }
 
+  // --- telling screen reader users, calmly, what others changed ----------------------------
+  // Only which step changed, never a text: certainly not the one the user is typing. At most
+  // one message every ANNOUNCE_EVERY ms; changes in between are gathered into the next one.
+
+  var ANNOUNCE_EVERY = 10000;
+  var announceBox = document.querySelector("[data-dg-announce]");
+  var changedByOthers = false;
+  var changedSteps = [];
+  var openedStep = null;
+  var lastAnnounced = 0;
+  var announceTimer = null;
+
+  function comparable(element) {
+    var copy = element.cloneNode(true);
+    // Not changes to tell: the clock, who is typing, and which step is the current one.
+    var skip = "[data-dg-timer], [data-dg-typing], .dg-badge--current, form[action$='/stap/']";
+    copy.querySelectorAll(skip).forEach(function (node) {
+      node.remove();
+    });
+    return copy.textContent.replace(/\s+/g, " ").trim();
+  }
+
+  function noteChanges(old, region) {
+    if (region.id === "steps-nav") {
+      var step = region.getAttribute("data-current-step");
+      if (step !== old.getAttribute("data-current-step")) {
+        var section = document.getElementById("step-" + step);
+        openedStep = (section && section.getAttribute("data-dg-name")) || step;
+      }
+      return;
+    }
+    var name = region.getAttribute("data-dg-name");
+    if (name && changedSteps.indexOf(name) < 0 && comparable(old) !== comparable(region)) {
+      changedSteps.push(name);
+    }
+  }
+
+  function announce() {
+    announceTimer = null;
+    if (!announceBox || (!changedSteps.length && !openedStep)) return;
+    var parts = [];
+    if (openedStep) {
+      parts.push((announceBox.getAttribute("data-label-step") || "%s").replace("%s", openedStep));
+    }
+    if (changedSteps.length) {
+      parts.push((announceBox.getAttribute("data-label-changed") || "%s")
+        .replace("%s", changedSteps.join(", ")));
+    }
+    announceBox.textContent = parts.join(" ");
+    changedSteps = [];
+    openedStep = null;
+    lastAnnounced = Date.now();
+  }
+
+  function scheduleAnnouncement() {
+    if (!announceBox || announceTimer || (!changedSteps.length && !openedStep)) return;
+    var wait = Math.max(1000, lastAnnounced + ANNOUNCE_EVERY - Date.now());
+    announceTimer = window.setTimeout(announce, wait);
+  }
+
   // Replace every live region with its fresh version, but keep each form the user is typing
   // in (its text, cursor and the version it started from) and each open <details>.
   function patch(html, submitted) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.querySelector("[data-dg-live]");
     if (fresh) seq = Math.max(seq, Number(fresh.getAttribute("data-seq")) || 0);
+    var fromOthers = changedByOthers && !submitted;
+    changedByOthers = false;
     var active = document.activeElement;
     var activeId = active && active.id;
     var selection = null;
@@ -144,6 +207,7 @@
     doc.querySelectorAll("[data-dg-region]").forEach(function (region) {
       var old = document.getElementById(region.id);
       if (!old) return;
+      if (fromOthers) noteChanges(old, region);
       var keep = {};
       old.querySelectorAll("form").forEach(function (form) {
         if (form === submitted) return;
@@ -169,6 +233,8 @@
       if (window.htmx) window.htmx.process(replacement);
     });
     afterPatch();
+    scheduleAnnouncement();
+    document.dispatchEvent(new CustomEvent("dg:patched"));
     if (activeId) {
       var again = document.getElementById(activeId);
       if (again && again !== document.activeElement) {
@@ -182,8 +248,15 @@
 
   // --- writes: htmx posts the form; we swap the answer in with the same care ---------------
 
+  // The form that was sent. htmx fires beforeSwap on the swap target (the step), so the form
+  // comes from the request's own configuration.
+  function sentForm(event) {
+    var config = event.detail.requestConfig;
+    return (config && config.elt) || event.detail.elt;
+  }
+
   document.body.addEventListener("htmx:beforeSwap", function (event) {
-    var form = event.detail.elt;
+    var form = sentForm(event);
     var status = event.detail.xhr.status;
     if (status >= 200 && status < 300 || status === 409 || status === 422) {
       event.detail.shouldSwap = false;
@@ -195,7 +268,7 @@
   });
 
   document.body.addEventListener("htmx:sendError", function (event) {
-    var form = event.detail.elt;
+    var form = sentForm(event);
     if (!form || form.tagName !== "FORM") return;
     form.setAttribute("data-dg-pending", "");
     if (pending.indexOf(form) < 0) pending.push(form);
@@ -263,6 +336,8 @@
   function showCurrentStep() {
     var step = document.getElementById("step-" + currentStep());
     if (!step) return;
+    // On a phone only one step is on screen (worksheet.js): make it this one.
+    document.dispatchEvent(new CustomEvent("dg:show-step", { detail: currentStep() }));
     var reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     step.scrollIntoView({ behavior: reduce ? "auto" : "smooth", block: "start" });
   }
