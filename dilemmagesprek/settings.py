@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "dilemmagesprek.reports",
     "dilemmagesprek.realtime",
     "dilemmagesprek.throttle",
+    "dilemmagesprek.audit",
     "dilemmagesprek.ops",
 ]
 
@@ -86,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dilemmagesprek.lib.middleware.SessionLifetimeMiddleware",
+    "dilemmagesprek.accounts.two_factor.RequireTwoFactorMiddleware",
     "dilemmagesprek.accounts.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -229,6 +231,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.request": {"level": "ERROR"}},
 }
+
+# Retention: days a conversation is kept after it closes. The facilitator chooses within
+# [RETENTION_MIN_DAYS, RETENTION_MAX_DAYS]; `dilemmagesprek purge` deletes what expired.
+RETENTION_DEFAULT_DAYS = envint("RETENTION_DEFAULT_DAYS", 90)
+RETENTION_MIN_DAYS = envint("RETENTION_MIN_DAYS", 1)
+RETENTION_MAX_DAYS = envint("RETENTION_MAX_DAYS", 365)
 
 # Limits that protect every form; the method file sets per-field limits below these.
 MAX_TEXT_LENGTH = 10_000

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from dilemmagesprek.accounts import pages
+from dilemmagesprek.accounts import admin_views, pages, two_factor
 from dilemmagesprek.accounts import views as account_views
 from dilemmagesprek.conversations import lobby_views
 from dilemmagesprek.conversations import views as conversation_views
@@ -22,6 +22,8 @@ conversation_patterns = [
         name="remove_member",
     ),
     path("instellingen/", conversation_views.settings_view, name="settings"),
+    path("bewaartermijn/", conversation_views.retention, name="retention"),
+    path("vernietigen/", conversation_views.destroy, name="destroy"),
     path("status/", conversation_views.change_status, name="change_status"),
     path("stap/", conversation_views.change_step, name="change_step"),
     path("klok/", conversation_views.timer, name="timer"),
@@ -54,6 +56,12 @@ dg_patterns = [
     path("", conversation_views.home, name="home"),
     path("inloggen/", account_views.LoginView.as_view(), name="login"),
     path("uitloggen/", account_views.LogoutView.as_view(), name="logout"),
+    path("inloggen/code/", two_factor.login_code, name="login_code"),
+    path("account/tweestaps/", two_factor.setup, name="two_factor"),
+    path("beheer/", admin_views.users, name="admin_users"),
+    path("beheer/gebruikers/<int:user_id>/", admin_views.change_user, name="admin_change_user"),
+    path("beheer/beleid/", admin_views.policy, name="admin_policy"),
+    path("beheer/audit/", admin_views.audit_log, name="admin_audit"),
     path("taal/", account_views.set_language, name="set_language"),
     path("toegankelijkheid/", pages.accessibility_statement, name="accessibility"),
     path("gesprekken/", conversation_views.index, name="conversations"),

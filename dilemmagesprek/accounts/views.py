@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dilemmagesprek.throttle.limits import allow, count
 
+from . import two_factor
+
 log = logging.getLogger("dilemmagesprek.auth")
 
 # Failed logins: per account and address, and per address over all accounts.
@@ -47,7 +49,7 @@ class LoginView(auth_views.LoginView):
                 status=429,
             )
         response = super().post(request, *args, **kwargs)
-        if response.status_code != 302:
+        if response.status_code not in (302, 303):
             # Only the address: neither the password nor the name typed is ever logged.
             allow("login-account-fail", account_key, *FAILURES_PER_ACCOUNT)
             allow("login-address-fail", address, *FAILURES_PER_ADDRESS)
@@ -55,6 +57,14 @@ class LoginView(auth_views.LoginView):
         else:
             log.info("login succeeded for user %s from %s", request.user.pk, address)
         return response
+
+
+    def form_valid(self, form) -> HttpResponse:
+        user = form.get_user()
+        if user.totp_enabled:
+            # The password was right; the account is signed in only after the code.
+            return two_factor.start(self.request, user, self.get_success_url())
+        return super().form_valid(form)
 
 
 def _blocked(scope: str, value: str, limit: tuple[int, int]) -> bool:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dilemmagesprek.accounts.models import User
+from dilemmagesprek.audit.log import audit
+from dilemmagesprek.audit.models import Entry
 from dilemmagesprek.lib.ids import new_token
 from dilemmagesprek.lib.text import clean_text
 from dilemmagesprek.methods.loader import get_method
@@ -42,6 +45,7 @@ def create_conversation(
         raise ValidationError({"variant": _("Choose one of the offered durations.")})
     with transaction.atomic():
         conversation = Conversation.objects.create(
+            retention_days=settings.RETENTION_DEFAULT_DAYS,
             title=title,
             method_slug=method.slug,
             method_snapshot=method.raw,
@@ -106,8 +110,11 @@ def change_status(actor: Member, status: str) -> Conversation:
                 }
             )
         conversation.status = status
+        if status == Conversation.Status.RUNNING:
+            conversation.closed_at = None  # reopened: the retention clock starts again later
         if status == Conversation.Status.CLOSED:
             now = timezone.now()
+            conversation.closed_at = now
             # The clock stops with the conversation; what ran is kept for the report.
             _bank_step_time(conversation, now)
             conversation.timer_started_at = None
@@ -257,6 +264,9 @@ def update_member(actor: Member, member_id: str, display_name: str, role: str) -
             .exists()
         ):
             raise ValidationError({"role": _("This conversation already has a dilemma owner.")})
+        if member.role != role:
+            audit(Entry.Action.ROLE_CHANGED, user=actor.user, member=actor,
+                  conversation_id=conversation.pk, detail=f"{member.pk}: {member.role} → {role}")
         member.display_name = display_name
         member.role = role
         member.save(update_fields=["display_name", "role"])
@@ -269,6 +279,8 @@ def remove_member(actor: Member, member_id: str) -> Member:
         member = _active_member(conversation, member_id)
         if member.pk == actor.pk:
             raise ValidationError({"member": _("You cannot remove yourself.")})
+        audit(Entry.Action.MEMBER_REMOVED, user=actor.user, member=actor,
+              conversation_id=conversation.pk, detail=member.pk)
         member.removed_at = timezone.now()
         member.token_hash = None
         member.save(update_fields=["removed_at", "token_hash"])

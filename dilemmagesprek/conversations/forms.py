@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from dilemmagesprek.methods.loader import get_method
 
 from .actions import NAME_MAX, TITLE_MAX
-from .models import Member
+from .models import Conversation, Member
 
 DEFAULT_METHOD = "als-openbaarheid-schuurt"
 
@@ -36,6 +36,19 @@ class ConversationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["variant"].choices = variant_choices()
         self.fields["variant"].initial = get_method(DEFAULT_METHOD).default_variant
+
+
+class ConversationSettingsForm(ConversationForm):
+    """The settings page: the new-conversation form plus what only matters later."""
+
+    confidentiality = forms.ChoiceField(
+        label=_("Marking on the report"),
+        choices=Conversation.Confidentiality.choices,
+        initial=Conversation.Confidentiality.CONFIDENTIAL,
+        required=False,  # left out: the marking stays as it is
+        widget=forms.RadioSelect,
+        help_text=_("Printed on every page of the report."),
+    )
 
 
 class InviteForm(forms.Form):

@@ -66,6 +66,10 @@ class Conversation(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Retention: the conversation and every trace of it are deleted `retention_days` after it
+    # was closed (dilemmagesprek purge). None until it is closed.
+    closed_at = models.DateTimeField(null=True, blank=True)
+    retention_days = models.PositiveIntegerField(default=90)
 
     class Meta:
         ordering = ["-created_at"]
@@ -95,6 +99,13 @@ class Conversation(models.Model):
         if number == self.current_step and (self.timer_started_at or self.timer_elapsed):
             spent = (spent or 0) + self.timer_seconds(now)
         return spent
+
+    @property
+    def delete_after(self) -> datetime.datetime | None:
+        """When purge removes this conversation; None while it is not closed."""
+        if self.closed_at is None:
+            return None
+        return self.closed_at + datetime.timedelta(days=self.retention_days)
 
     def step_option(self, number: int, option: str) -> bool:
         return bool(self.step_options.get(str(number), {}).get(option, False))

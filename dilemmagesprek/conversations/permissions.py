@@ -32,6 +32,8 @@ class Perm(StrEnum):
     EDIT_ANY_CARD = "edit_any_card"  # otherwise only one's own cards
     EDIT_NEXT_STEPS = "edit_next_steps"  # actions under "Hoe nu verder?"
     EVALUATE = "evaluate"  # one's own score and remark under "Zijn we tevreden?"
+    DESTROY = "destroy"  # delete the conversation with every trace, at once
+    EXPORT = "export"  # download the report (PDF, ODT, DOCX, Markdown, JSON)
 
 
 TABLE: dict[Perm, frozenset[str]] = {
@@ -48,6 +50,10 @@ TABLE: dict[Perm, frozenset[str]] = {
     Perm.EDIT_ANY_CARD: frozenset({F}),
     Perm.EDIT_NEXT_STEPS: frozenset({F, O, P}),
     Perm.EVALUATE: frozenset({F, O, P}),
+    Perm.DESTROY: frozenset({F, O}),
+    # The report names everyone and may hold the owner's preparation: the two people who
+    # answer for the conversation take it away; participants and observers read it on screen.
+    Perm.EXPORT: frozenset({F, O}),
 }
 
 # Changes to content stop when the conversation is closed; reading and managing do not.

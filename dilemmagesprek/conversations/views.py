@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -13,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from dilemmagesprek.lib.views import error_messages, posted_int
 
 from . import actions, joining
+from . import retention as retention_actions
 from .access import conversations_for, member_for, remember_member
 from .forms import ConversationSettingsForm, InviteForm
 from .models import Conversation, Member
@@ -233,6 +235,8 @@ def settings_view(request: HttpRequest, conversation_id: str) -> HttpResponse:
             "member": member,
             "form": form,
             "perms": permissions_of(member, conversation),
+            "retention_min": settings.RETENTION_MIN_DAYS,
+            "retention_max": settings.RETENTION_MAX_DAYS,
         },
         status=422 if form.errors else 200,
     )
@@ -284,3 +288,41 @@ def timer(request: HttpRequest, conversation_id: str) -> HttpResponse:
     step = member.conversation.current_step
     url = reverse("dg:worksheet", args=[conversation_id])
     return HttpResponseRedirect(f"{url}#step-{step}", status=303)
+
+
+@require_POST
+def retention(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    member = member_for(request, conversation_id)
+    days = posted_int(request, "retention_days")
+    try:
+        retention_actions.set_retention(member, -1 if days is None else days)
+    except ValidationError as error:
+        for message_list in error_messages(error).values():
+            for message in message_list:
+                messages.error(request, message)
+    else:
+        messages.success(request, _("The retention period has been saved."))
+    return HttpResponseRedirect(reverse("dg:settings", args=[conversation_id]), status=303)
+
+
+@require_http_methods(["GET", "POST"])
+def destroy(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Destroy the conversation now, after a confirmation that offers a download first."""
+    member = member_for(request, conversation_id)
+    require(member, Perm.DESTROY)
+    if request.method == "POST":
+        if request.POST.get("confirm") != "vernietigen":
+            return render(
+                request, "conversations/destroy.html",
+                {"conversation": member.conversation, "member": member,
+                 "perms": permissions_of(member, member.conversation), "error": True},
+                status=422,
+            )
+        retention_actions.destroy(member)
+        messages.success(request, _("The conversation and everything in it have been destroyed."))
+        return HttpResponseRedirect(reverse("dg:home"), status=303)
+    return render(
+        request, "conversations/destroy.html",
+        {"conversation": member.conversation, "member": member,
+         "perms": permissions_of(member, member.conversation)},
+    )

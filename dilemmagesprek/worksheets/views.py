@@ -18,6 +18,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dilemmagesprek.audit.log import audit
+from dilemmagesprek.audit.models import Entry
 from dilemmagesprek.conversations.access import member_for
 from dilemmagesprek.conversations.events import AlreadyApplied, operation
 from dilemmagesprek.conversations.forms import ConversationForm
@@ -60,6 +62,8 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 @require_GET
 def worksheet(request: HttpRequest, conversation_id: str) -> HttpResponse:
     member = member_for(request, conversation_id)
+    if "X-DG-Live" not in request.headers:  # a live refresh is not a new visit
+        audit(Entry.Action.VIEWED, user=request.user, member=member)
     return render_worksheet(request, member)
 
 
