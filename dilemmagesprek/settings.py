@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dilemmagesprek.lib.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -224,12 +225,23 @@ SECURITY_CONTACTS = envlist("SECURITY_CONTACTS", "mailto:security@example.invali
 SECURITY_TXT_EXPIRES = os.environ.get("SECURITY_TXT_EXPIRES", "")
 SECURITY_POLICY_URL = os.environ.get("SECURITY_POLICY_URL", "")
 
+# Logs never hold conversation content, names, tokens or codes: requests are logged by route
+# name (lib/request_log.py), and Django's own 4xx warnings, which print paths, are off.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "dilemmagesprek.lib.logformat.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if os.environ.get("LOG_FORMAT") == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "ERROR"}},
 }
 
 # Retention: days a conversation is kept after it closes. The facilitator chooses within

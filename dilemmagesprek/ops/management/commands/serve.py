@@ -105,6 +105,10 @@ class Command(BaseCommand):
             # compression context per open socket for little gain.
             ws_per_message_deflate=False,
             lifespan="off",
+            # uvicorn's access log prints full paths, and invite tokens and join codes travel
+            # in paths; dilemmagesprek.lib.request_log logs requests by route name instead.
+            access_log=False,
+            server_header=False,
         )
 
     def address(self, host: str | None, port: int | None) -> tuple[str, int]:
