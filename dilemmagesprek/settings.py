@@ -80,7 +80,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "dilemmagesprek.lib.request_log.RequestLogMiddleware",
+    "dilemmagesprek.ops.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -218,6 +218,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# /metrics: with a token, only requests that carry it; without, only from this machine.
+METRICS_TOKEN = envsecret("METRICS_TOKEN") or ""
+
 # /.well-known/security.txt (RFC 9116). Set these per deployment; a system check warns in
 # production while they are the defaults.
 SECURITY_CONTACTS = envlist("SECURITY_CONTACTS", "mailto:security@example.invalid")
@@ -226,7 +229,7 @@ SECURITY_TXT_EXPIRES = os.environ.get("SECURITY_TXT_EXPIRES", "")
 SECURITY_POLICY_URL = os.environ.get("SECURITY_POLICY_URL", "")
 
 # Logs never hold conversation content, names, tokens or codes: requests are logged by route
-# name (lib/request_log.py), and Django's own 4xx warnings, which print paths, are off.
+# name (ops/request_log.py), and Django's own 4xx warnings, which print paths, are off.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

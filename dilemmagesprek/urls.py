@@ -4,6 +4,7 @@ from dilemmagesprek.accounts import admin_views, pages, two_factor
 from dilemmagesprek.accounts import views as account_views
 from dilemmagesprek.conversations import lobby_views
 from dilemmagesprek.conversations import views as conversation_views
+from dilemmagesprek.ops import health, metrics
 from dilemmagesprek.preparations import views as preparation_views
 from dilemmagesprek.reports import views as report_views
 from dilemmagesprek.worksheets import views as worksheet_views
@@ -76,5 +77,8 @@ dg_patterns = [
 
 urlpatterns = [
     path(".well-known/security.txt", account_views.security_txt, name="security_txt"),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", include((dg_patterns, "dg"))),
 ]

@@ -7,3 +7,11 @@ class OpsConfig(AppConfig):
     name = "dilemmagesprek.ops"
     label = "ops"
     verbose_name = "Operations"
+
+    def ready(self) -> None:
+        from dilemmagesprek.conversations import events
+
+        from .metrics import count_broadcast
+
+        if count_broadcast not in events.subscribers:
+            events.subscribers.append(count_broadcast)

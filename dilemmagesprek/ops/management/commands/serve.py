@@ -106,7 +106,7 @@ class Command(BaseCommand):
             ws_per_message_deflate=False,
             lifespan="off",
             # uvicorn's access log prints full paths, and invite tokens and join codes travel
-            # in paths; dilemmagesprek.lib.request_log logs requests by route name instead.
+            # in paths; dilemmagesprek.ops.request_log logs requests by route name instead.
             access_log=False,
             server_header=False,
         )

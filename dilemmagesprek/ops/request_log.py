@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from . import metrics
+
 log = logging.getLogger("dilemmagesprek.request")
 
 
@@ -23,12 +25,14 @@ class RequestLogMiddleware:
         match = getattr(request, "resolver_match", None)
         route = match.view_name if match else "-"
         response["X-Request-ID"] = request.request_id
+        elapsed = time.perf_counter() - started
+        metrics.observe_request(request.method, route, response.status_code, elapsed)
         log.info(
             "%s %s %s %.1fms",
             request.method,
             route,
             response.status_code,
-            (time.perf_counter() - started) * 1000,
+            elapsed * 1000,
             extra={"request_id": request.request_id, "route": route,
                    "status": response.status_code},
         )
