@@ -187,6 +187,11 @@ SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_SSL_REDIRECT = HTTPS and envbool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and envbool("HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole domain for years; only its owner can decide that, so it is off
+# by default and its deploy-check warning is silenced (docs/security.md says why).
+SECURE_HSTS_PRELOAD = HTTPS and envbool("HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
 SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "dg_sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "dg_csrftoken"

@@ -299,3 +299,25 @@ def test_it_shows_who_is_here_and_who_is_typing(people):
         await first.disconnect()
 
     run(scenario)
+
+
+def test_it_closes_a_socket_whose_session_ended(people, monkeypatch):
+    from django.contrib.sessions.models import Session
+
+    from dilemmagesprek.realtime import consumers
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.2)
+    conversation = people["conversation"]
+    key = session_cookie_for_member(people["participant"])
+
+    async def scenario():
+        comm = communicator(conversation.pk, key)
+        assert (await comm.connect())[0]
+        await hello(comm, conversation.last_seq)
+        await database_sync_to_async(Session.objects.filter(session_key=key).delete)()
+        closed = await comm.receive_output(timeout=3)
+        while closed["type"] == "websocket.send":
+            closed = await comm.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": 4401}
+
+    run(scenario)

@@ -11,6 +11,7 @@ class OpsConfig(AppConfig):
     def ready(self) -> None:
         from dilemmagesprek.conversations import events
 
+        from . import checks  # noqa: F401 - registers the deployment checks
         from .metrics import count_broadcast
 
         if count_broadcast not in events.subscribers:

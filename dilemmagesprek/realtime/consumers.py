@@ -8,6 +8,7 @@ import secrets
 import time
 from typing import Any
 
+from channels.auth import get_user
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -36,6 +37,10 @@ CLOSE_TOO_SLOW = 4000
 MAX_QUEUED = 1000
 # At most one "typing" notice per socket per this many seconds is passed on.
 TYPING_INTERVAL = 1.0
+# How often an open socket checks that its session and membership still hold: a session
+# that expired or was logged out elsewhere stops receiving within this time.
+RECHECK_SECONDS = 60
+CLOSE_SESSION_ENDED = 4401
 
 
 class ConversationConsumer(AsyncWebsocketConsumer):
@@ -69,6 +74,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.buffer: list[tuple[int, str]] = []
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.writer = asyncio.create_task(self._write())
+        self.rechecker = asyncio.create_task(self._recheck())
         hub.add(self)
         delivery.ensure_listener()
         await self.accept()
@@ -78,6 +84,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         if hasattr(self, "writer"):
             hub.remove(self)
             self.writer.cancel()
+            self.rechecker.cancel()
             try:
                 await presence.leave(self)
                 await self._broadcast_presence()
@@ -200,6 +207,29 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             pass
         except Exception:  # the client went away mid-send; disconnect() cleans up
             log.debug("socket write failed", exc_info=True)
+
+
+    async def _recheck(self) -> None:
+        """Close the socket once its session or membership no longer holds."""
+        try:
+            while True:
+                await asyncio.sleep(RECHECK_SECONDS)
+                if not await self._still_member():
+                    self.kick(CLOSE_SESSION_ENDED)
+                    return
+        except asyncio.CancelledError:
+            pass
+
+    async def _still_member(self) -> bool:
+        session = self.scope.get("session")
+        if session is not None:
+            # Re-read the session from its store: it may have expired or been logged out.
+            session._session_cache = await database_sync_to_async(session.load)()
+        user = self.scope.get("user")
+        if user is not None and user.is_authenticated:
+            user = await get_user(self.scope)
+        member = await database_sync_to_async(find_member)(user, session, self.conversation_id)
+        return member is not None and member.pk == self.member_id
 
 
 def _events_after(conversation_id: str, last_seq: int) -> tuple[list[Event], int | None]:

@@ -71,6 +71,10 @@
       socket = null;
       setStatus("offline");
       if (event.code === 4403) return; // no longer a member: do not knock again
+      if (event.code === 4401) { // the session ended: the page says what to do next
+        location.reload();
+        return;
+      }
       var delay = Math.min(4000, 250 * Math.pow(2, attempt++));
       window.setTimeout(function () { if (!socket) connect(); }, delay);
     };
