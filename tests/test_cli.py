@@ -149,3 +149,27 @@ def test_it_refuses_several_workers_without_redis(settings) -> None:
 
     with pytest.raises(CommandError, match="REDIS_URL"):
         call_command("serve", "--workers", "2", "--no-demo")
+
+
+def test_backup_makes_a_consistent_copy_while_the_server_could_run(tmp_path):
+    import sqlite3
+    import subprocess
+    import sys
+
+    env = {**__import__("os").environ, "DILEMMAGESPREK_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DATABASE_URL", None)
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "dilemmagesprek.cli", *args], env=env, capture_output=True,
+        text=True, timeout=120,
+    )
+    assert run("migrate", "-v0").returncode == 0
+    assert run("demo").returncode == 0
+    target = tmp_path / "kopie.sqlite3"
+    result = run("backup", str(target))
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(target) as copy:
+        titles = copy.execute("SELECT title FROM conversations_conversation").fetchall()
+    assert titles and "Buurtbudget" in titles[0][0]
+    assert (target.stat().st_mode & 0o777) == 0o600
+    again = run("backup", str(target))
+    assert again.returncode != 0 and "bestaat al" in again.stderr
