@@ -15,6 +15,11 @@ Opdrachten:
   serve        database bijwerken, demo klaarzetten en de server starten
   createuser   een gespreksleider of beheerder aanmaken
   demo         het demogesprek klaarzetten en de links tonen
+  method       een methodebestand controleren (validate) of tonen (show, list)
+  export       een gesprek exporteren (pdf, odt, docx, md, json)
+  import       een gesprek uit een JSON-export terugzetten
+  purge        gesprekken verwijderen waarvan de bewaartermijn voorbij is
+  backup       een consistente kopie van de SQLite-database maken
   migrate      alleen de database bijwerken
   check        de configuratie controleren (met --deploy voor productie)
   help         alle opdrachten; 'help <opdracht>' toont de opties van een opdracht
