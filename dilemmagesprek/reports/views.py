@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -11,6 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dilemmagesprek.audit.log import audit
+from dilemmagesprek.audit.models import Entry
 from dilemmagesprek.conversations.access import member_for
 from dilemmagesprek.conversations.permissions import Perm, require
 from dilemmagesprek.throttle.limits import allow
@@ -22,8 +22,6 @@ from .forms import ImportForm
 from .importing import InvalidDocument, import_document, read_document
 from .report import build_report
 from .summary import SUMMARY_FIELD, draft_summary
-
-log = logging.getLogger(__name__)
 
 # Rendering is the costly part: a person gets this many reports a minute (PDF, ODT, …).
 EXPORTS_PER_MINUTE = 10
@@ -47,10 +45,7 @@ def download(request: HttpRequest, conversation_id: str, fmt: str) -> HttpRespon
     report = build_report(conversation, viewer=member)
     content = exporter.render(report)
     # Who exported what, never the content or the title (they may be confidential).
-    log.info(
-        "report exported",
-        extra={"conversation": conversation.pk, "member": member.pk, "format": fmt},
-    )
+    audit(Entry.Action.EXPORTED, user=request.user, member=member, detail=fmt)
     response = HttpResponse(content, content_type=exporter.content_type)
     response["Content-Disposition"] = attachment_header(conversation.title, exporter.extension)
     response["Cache-Control"] = "no-store"
@@ -91,7 +86,11 @@ def import_conversation(request: HttpRequest) -> HttpResponse:
                 "file", _("This file cannot be imported: %(problem)s") % {"problem": error}
             )
         else:
-            log.info("conversation imported", extra={"conversation": result.conversation.pk})
+            audit(
+                Entry.Action.IMPORTED,
+                user=request.user,
+                conversation_id=result.conversation.pk,
+            )
             url = reverse("dg:worksheet", args=[result.conversation.pk])
             return HttpResponseRedirect(url, status=303)
     return render(
