@@ -31,17 +31,28 @@ class AlreadyApplied(Exception):
         self.event = event
 
 
+class OperationReused(Exception):
+    """This operation id was applied before, with other content than now."""
+
+
 # The id of the operation being applied, set by the view or consumer that received it. A
 # context variable keeps every action's signature free of plumbing that only the write path
 # itself reads.
-current_operation: ContextVar[str | None] = ContextVar("current_operation", default=None)
+current_operation: ContextVar[tuple[str, str] | None] = ContextVar(
+    "current_operation", default=None
+)
 OPERATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 
 
 @contextmanager
-def operation(op: str | None) -> Iterator[None]:
-    """Apply the actions inside under operation id `op` (ignored when malformed or empty)."""
-    token = current_operation.set(op if op and OPERATION_ID.match(op) else None)
+def operation(op: str | None, digest: str = "") -> Iterator[None]:
+    """Apply the actions inside under operation id `op` (ignored when malformed or empty).
+
+    `digest` fingerprints the request's content: a resend must carry the same content to be
+    answered with the original result.
+    """
+    valid = op if op and OPERATION_ID.match(op) else None
+    token = current_operation.set((valid, digest) if valid else None)
     try:
         yield
     finally:
@@ -53,10 +64,13 @@ def locked(conversation_id: str) -> Iterator[Conversation]:
     """A transaction holding the conversation's row lock; the base of every write."""
     with transaction.atomic():
         conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-        op = current_operation.get()
-        if op is not None:
+        operation_ = current_operation.get()
+        if operation_ is not None:
+            op, digest = operation_
             done = Event.objects.filter(conversation=conversation, op=op).first()
             if done is not None:
+                if done.op_digest != digest:
+                    raise OperationReused(op)
                 raise AlreadyApplied(done)
         yield conversation
 
@@ -84,10 +98,19 @@ def record(
     """Append an event with the conversation's next sequence number; publish after commit."""
     conversation.last_seq += 1
     Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
+    op, digest = current_operation.get() or (None, "")
     event = Event.objects.create(
-        conversation=conversation, seq=conversation.last_seq, type=type, data=data, actor=actor,
-        op=current_operation.get(),
+        conversation=conversation,
+        seq=conversation.last_seq,
+        type=type,
+        data=data,
+        actor=actor,
+        op=op,
+        op_digest=digest,
     )
+    if op is not None:
+        # One operation, one marked event: further events of the same action stay unmarked.
+        current_operation.set(None)
     transaction.on_commit(lambda: publish(event))
     return event
 

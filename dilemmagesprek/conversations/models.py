@@ -179,6 +179,9 @@ class Event(models.Model):
     # The client-generated id of the operation that caused this event: a resent operation is
     # found here and answered with its original result instead of being applied twice.
     op = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL = none
+    # A fingerprint of what the operation asked for: the same id with other content is a
+    # different request, and must not be answered as if it had been applied.
+    op_digest = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

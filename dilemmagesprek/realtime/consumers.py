@@ -111,7 +111,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 {"type": "typing", "member": self.member_id, "name": self.display_name,
                  "form": message.fields["form"]}
             )
-            await delivery.send_ephemeral(self.conversation_id, frame)
+            try:
+                await delivery.send_ephemeral(self.conversation_id, frame)
+            except Exception:
+                log.debug("typing notice not sent", exc_info=True)
 
     # --- called by the hub, on the event loop ---------------------------------------------
 
@@ -126,6 +129,11 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 self.kick(CLOSE_TOO_SLOW)
             return
         if seq <= self.sent_seq:
+            return
+        if seq > self.sent_seq + 1:
+            # An event went missing on the way (a lost publish, two workers publishing out of
+            # order): fetch the gap from the database instead of making the client reconnect.
+            self.resync()
             return
         self._enqueue(seq, frame)
 
@@ -191,7 +199,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.replaying = False
         self.queue.put_nowait(encode({"type": "ready", "seq": self.sent_seq}))
         # Who is here, for this socket: presence frames sent while it replayed were skipped.
-        self._enqueue_ephemeral(await self._presence_frame())
+        try:
+            self._enqueue_ephemeral(await self._presence_frame())
+        except Exception:  # presence is a courtesy: without Redis the events still flow
+            log.debug("presence after replay failed", exc_info=True)
 
     async def _write(self) -> None:
         """One writer per socket keeps frames in order and lets a slow client fall behind

@@ -18,9 +18,10 @@ from functools import cache
 
 import redis
 import redis.asyncio as aioredis
+from channels.db import database_sync_to_async
 from django.conf import settings
 
-from dilemmagesprek.conversations.models import Event
+from dilemmagesprek.conversations.models import Conversation, Event
 
 from . import presence
 from .hub import hub
@@ -62,13 +63,45 @@ async def send_ephemeral(conversation_id: str, frame: str) -> None:
 _tasks: list[asyncio.Task] = []
 
 
+# Every few seconds each process compares its sockets with the event log: whatever a lost
+# or late publish kept from them is replayed from the database. Delivery through pub/sub is
+# fast; this makes it certain.
+RECONCILE_SECONDS = 5
+
+
 def ensure_listener() -> None:
-    """Start this process's Redis listener (and presence refresher) once, on the event loop
-    of the first socket."""
-    if not settings.REDIS_URL or any(not task.done() for task in _tasks):
+    """Start this process's background tasks once, on the event loop of the first socket:
+    the reconciler, and with Redis the listener and the presence refresher."""
+    if any(not task.done() for task in _tasks):
         return
     loop = asyncio.get_running_loop()
-    _tasks[:] = [loop.create_task(_listen()), loop.create_task(_confirm_presence())]
+    tasks = [loop.create_task(_reconcile())]
+    if settings.REDIS_URL:
+        tasks += [loop.create_task(_listen()), loop.create_task(_confirm_presence())]
+    _tasks[:] = tasks
+
+
+async def _reconcile() -> None:
+    while True:
+        await asyncio.sleep(RECONCILE_SECONDS)
+        conversation_ids = list(hub.sockets)
+        if not conversation_ids:
+            continue
+        try:
+            latest = await database_sync_to_async(_latest_seqs)(conversation_ids)
+        except Exception:
+            log.warning("reconciling sockets with the event log failed", exc_info=True)
+            continue
+        for conversation_id, seq in latest.items():
+            for socket in list(hub.sockets.get(conversation_id, ())):
+                if socket.sent_seq < seq:
+                    socket.resync()
+
+
+def _latest_seqs(conversation_ids: list[str]) -> dict[str, int]:
+    return dict(
+        Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", "last_seq")
+    )
 
 
 async def _confirm_presence() -> None:

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 class Socket(Protocol):
     conversation_id: str
     member_id: str
+    sent_seq: int  # the newest event this socket has been given
 
     def push(self, seq: int, frame: str) -> None: ...
 

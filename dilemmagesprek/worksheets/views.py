@@ -7,6 +7,8 @@ re-renders the page with the message next to the form and the typed text kept (4
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dilemmagesprek.audit.log import audit
 from dilemmagesprek.audit.models import Entry
 from dilemmagesprek.conversations.access import member_for
-from dilemmagesprek.conversations.events import AlreadyApplied, operation
+from dilemmagesprek.conversations.events import AlreadyApplied, OperationReused, operation
 from dilemmagesprek.conversations.forms import ConversationForm
 from dilemmagesprek.conversations.models import Member
 from dilemmagesprek.conversations.permissions import (
@@ -134,10 +136,21 @@ def _apply(
     dropped) land once: the second time it is answered as if it just succeeded.
     """
     try:
-        with operation(request.POST.get("op")):
+        with operation(request.POST.get("op"), _digest(request)):
             run()
     except AlreadyApplied:
         pass
+    except OperationReused:
+        # The same form was saved before with other content (typed on after a failed send):
+        # keep what is in the box and ask to save once more, under a fresh operation id.
+        message = _("An earlier version of this was already saved. Check the text and save again.")
+        return render_worksheet(
+            request,
+            member,
+            errors={form_id: [message]},
+            submitted={form_id: request.POST.dict()},
+            status=409,
+        )
     except ValidationError as error:
         messages = [m for ms in error_messages(error).values() for m in ms]
         return render_worksheet(
@@ -157,6 +170,15 @@ def _apply(
         )
     url = reverse("dg:worksheet", args=[member.conversation_id])
     return HttpResponseRedirect(f"{url}#{anchor}", status=303)
+
+
+def _digest(request: HttpRequest) -> str:
+    """A fingerprint of what the form asks for, without its token and operation id."""
+    content = sorted(
+        (key, value) for key, values in request.POST.lists() for value in values
+        if key not in ("csrfmiddlewaretoken", "op")
+    )
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 
 def _step_anchor(member: Member, field_key: str) -> str:
