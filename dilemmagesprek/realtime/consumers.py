@@ -178,9 +178,15 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def _replay(self, last_seq: int) -> None:
         """Send every event after `last_seq` from the database, then what arrived meanwhile."""
         self.replaying = True
-        events, current = await database_sync_to_async(_events_after)(
-            self.conversation_id, last_seq
-        )
+        try:
+            events, current = await database_sync_to_async(_events_after)(
+                self.conversation_id, last_seq
+            )
+        except Exception:
+            # The database is away: stay as we were; the reconciler or the client tries again.
+            log.warning("replaying events failed", exc_info=True)
+            self.replaying = False
+            return
         if current is None:  # the conversation was destroyed
             self.kick()
             return
@@ -222,14 +228,16 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def _recheck(self) -> None:
         """Close the socket once its session or membership no longer holds."""
-        try:
-            while True:
+        while True:
+            try:
                 await asyncio.sleep(RECHECK_SECONDS)
                 if not await self._still_member():
                     self.kick(CLOSE_SESSION_ENDED)
                     return
-        except asyncio.CancelledError:
-            pass
+            except asyncio.CancelledError:
+                return
+            except Exception:  # the database is away: check again next round
+                log.warning("re-checking a socket's session failed", exc_info=True)
 
     async def _still_member(self) -> bool:
         session = self.scope.get("session")

@@ -117,9 +117,17 @@
       });
   }
 
+  // Which form this is, the same in the old page and the fresh one: its action plus the hidden
+  // fields that name its target (a cell's row; the facilitator's command, step, option, field
+  // or card, which all post to one URL). Not the ones that change with every render.
+  var CHANGING = { csrfmiddlewaretoken: 1, op: 1, version: 1, value: 1 };
+
   function formKey(form) {
-    var row = form.querySelector("input[name=row]");
-    return (form.getAttribute("action") || "") + (row ? "|" + row.value : "");
+    var key = form.getAttribute("action") || "";
+    form.querySelectorAll("input[type=hidden]").forEach(function (input) {
+      if (!CHANGING[input.name]) key += "|" + input.name + "=" + input.value;
+    });
+    return key;
   }
 
   function isDirty(form) {
@@ -194,6 +202,35 @@
     announceTimer = window.setTimeout(announce, wait);
   }
 
+  // --- keeping the keyboard user's place ----------------------------------------------------
+  // A replaced region takes the focused element with it. Remember the nearest ancestor with an
+  // id and the element's place among that ancestor's focusable elements, so the focus lands
+  // on the same button or link in the fresh region (or on the ancestor itself).
+
+  var FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary, " +
+    "[tabindex]:not([tabindex='-1'])";
+
+  function placeOf(element) {
+    if (!element || element === document.body || element.id) return null;
+    var anchor = element.parentElement && element.parentElement.closest("[id]");
+    if (!anchor) return null;
+    var index = Array.prototype.indexOf.call(anchor.querySelectorAll(FOCUSABLE), element);
+    return { anchor: anchor.id, index: index };
+  }
+
+  function returnTo(place) {
+    var current = document.activeElement;
+    if (!place || (current && current !== document.body && document.contains(current))) return;
+    var anchor = document.getElementById(place.anchor);
+    if (!anchor) return;
+    var target = anchor.querySelectorAll(FOCUSABLE)[place.index];
+    if (!target) {
+      target = anchor;
+      if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    }
+    target.focus({ preventScroll: true });
+  }
+
   // Replace every live region with its fresh version, but keep each form the user is typing
   // in (its text, cursor and the version it started from) and each open <details>.
   function patch(html, submitted) {
@@ -204,6 +241,7 @@
     changedByOthers = false;
     var active = document.activeElement;
     var activeId = active && active.id;
+    var place = placeOf(active);
     var selection = null;
     if (active && typeof active.selectionStart === "number") {
       selection = [active.selectionStart, active.selectionEnd];
@@ -248,6 +286,7 @@
         }
       }
     }
+    returnTo(place);
   }
 
   // --- writes: htmx posts the form; we swap the answer in with the same care ---------------
@@ -271,17 +310,42 @@
     }
   });
 
-  document.body.addEventListener("htmx:sendError", function (event) {
-    var form = sentForm(event);
+  function keepUnsent(form, offline) {
     if (!form || form.tagName !== "FORM") return;
     form.setAttribute("data-dg-pending", "");
     if (pending.indexOf(form) < 0) pending.push(form);
-    setStatus("offline");
+    setStatus(offline ? "offline" : "online");
+    scheduleResend();
+  }
+
+  // No answer at all: the network is down.
+  document.body.addEventListener("htmx:sendError", function (event) {
+    keepUnsent(sentForm(event), true);
   });
+
+  // An answer that is not an acknowledgement (the server could not store it, e.g. while its
+  // database is away): the edit stays in the form, marked unsent, and is tried again.
+  document.body.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 500 || status === 429 || status === 0) keepUnsent(sentForm(event), false);
+  });
+
+  var resendTimer = null;
+  var resendDelay = 2000;
+  function scheduleResend() {
+    if (resendTimer || !pending.length) return;
+    resendTimer = window.setTimeout(function () {
+      resendTimer = null;
+      if (socket && socket.readyState === 1) resendPending();
+      resendDelay = Math.min(resendDelay * 2, 15000);
+      scheduleResend();
+    }, resendDelay);
+  }
 
   function resendPending() {
     var forms = pending.slice();
     pending = [];
+    if (!forms.length) resendDelay = 2000;
     forms.forEach(function (form) {
       // The form still carries its operation id, so a post that did arrive is not applied
       // twice: the server answers it with the original result.
