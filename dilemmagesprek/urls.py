@@ -54,6 +54,10 @@ conversation_patterns = [
 ]
 
 dg_patterns = [
+    path(".well-known/security.txt", account_views.security_txt, name="security_txt"),
+    path("health/live", health.live, name="health_live"),
+    path("health/ready", health.ready, name="health_ready"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("", conversation_views.home, name="home"),
     path("inloggen/", account_views.LoginView.as_view(), name="login"),
     path("uitloggen/", account_views.LogoutView.as_view(), name="logout"),
@@ -75,10 +79,4 @@ dg_patterns = [
     path("g/<str:conversation_id>/", include(conversation_patterns)),
 ]
 
-urlpatterns = [
-    path(".well-known/security.txt", account_views.security_txt, name="security_txt"),
-    path("health/live", health.live, name="health_live"),
-    path("health/ready", health.ready, name="health_ready"),
-    path("metrics", metrics.metrics, name="metrics"),
-    path("", include((dg_patterns, "dg"))),
-]
+urlpatterns = [path("", include((dg_patterns, "dg")))]

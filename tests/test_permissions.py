@@ -185,6 +185,11 @@ CONVERSATION_ROUTES: dict[str, Route] = {
         no_args, get=None, post=Perm.MANAGE, data=form(status=Conversation.Status.PREPARATION)
     ),
     "change_step": Route(no_args, get=None, post=Perm.MANAGE, data=form(step="2")),
+    "retention": Route(no_args, get=None, post=Perm.MANAGE, data=form(retention_days="30")),
+    # A wrong confirmation word: the page is refused, nothing is destroyed.
+    "destroy": Route(
+        no_args, get=Perm.DESTROY, post=Perm.DESTROY, data=form(confirm="nee"), post_ok=422
+    ),
     "preparation": Route(
         no_args,
         get=Perm.VIEW_PREPARATION,
@@ -330,6 +335,32 @@ SITE_ROUTES: dict[str, SiteRoute] = {
         location={"*": "/doe-mee/"},
     ),
     "lobby_wait": SiteRoute(no_args, get={"*": 302}, post={"*": 302}, location={"*": "/doe-mee/"}),
+    # Without a password entered first, the code step sends everyone back to log in.
+    "login_code": SiteRoute(no_args, get={"*": 302}, post={"*": 302}, location={"*": LOGIN}),
+    "two_factor": SiteRoute(
+        no_args,
+        get={"facilitator": 200, "outsider_facilitator": 200, "*": 302},
+        post={"facilitator": 422, "outsider_facilitator": 422, "*": 302},
+        data=form(code="000000"),
+    ),
+    # Administrators only: facilitators are refused, everyone else must log in first.
+    **{
+        name: SiteRoute(
+            args,
+            get={"facilitator": 403, "outsider_facilitator": 403, "*": 302},
+            post={"facilitator": 403, "outsider_facilitator": 403, "*": 302},
+        )
+        for name, args in (
+            ("admin_users", no_args),
+            ("admin_change_user", fixed(user_id="1")),
+            ("admin_policy", no_args),
+            ("admin_audit", no_args),
+        )
+    },
+    "security_txt": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
+    "health_live": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
+    "health_ready": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
+    "metrics": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),  # the test client is local
 }
 
 
