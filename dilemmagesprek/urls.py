@@ -69,6 +69,7 @@ dg_patterns = [
     path("beheer/audit/", admin_views.audit_log, name="admin_audit"),
     path("taal/", account_views.set_language, name="set_language"),
     path("toegankelijkheid/", pages.accessibility_statement, name="accessibility"),
+    path("privacy/", pages.privacy_statement, name="privacy"),
     path("gesprekken/", conversation_views.index, name="conversations"),
     path("gesprekken/nieuw/", worksheet_views.new_conversation, name="new_conversation"),
     path("gesprekken/importeren/", report_views.import_conversation, name="import_conversation"),

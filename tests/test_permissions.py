@@ -357,6 +357,7 @@ SITE_ROUTES: dict[str, SiteRoute] = {
             ("admin_audit", no_args),
         )
     },
+    "privacy": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
     "security_txt": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
     "health_live": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
     "health_ready": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
