@@ -83,6 +83,9 @@ COVERED_ACTIONS = {
         "edit_next_step",
         "remove_next_step",
         "save_evaluation",
+        # tested in test_worksheet_aids.py
+        "tag_woo_grounds",
+        "restore_card",
     },
     preparation_actions: {"save_preparation"},
 }

@@ -186,6 +186,17 @@ CONVERSATION_ROUTES: dict[str, Route] = {
     ),
     "change_step": Route(no_args, get=None, post=Perm.MANAGE, data=form(step="2")),
     "retention": Route(no_args, get=None, post=Perm.MANAGE, data=form(retention_days="30")),
+    "tag_woo_grounds": Route(
+        lambda cast, furniture: {"column_id": furniture.option.pk},
+        get=None,
+        post=Perm.EDIT_COLUMNS,
+        data=form(woo_grounds="5.2"),
+        theirs=their_column,
+    ),
+    # Nothing was removed here, so every member who may try is told it cannot come back.
+    "restore_card": Route(
+        fixed(card_id="nietverwijderd"), get=None, post=Perm.VIEW, post_ok=422, theirs=their_card
+    ),
     # A wrong confirmation word: the page is refused, nothing is destroyed.
     "destroy": Route(
         no_args, get=Perm.DESTROY, post=Perm.DESTROY, data=form(confirm="nee"), post_ok=422
@@ -358,6 +369,7 @@ SITE_ROUTES: dict[str, SiteRoute] = {
         )
     },
     "privacy": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
+    "accessibility": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
     "security_txt": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
     "health_live": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
     "health_ready": SiteRoute(no_args, get={"*": 200}, post={"*": 405}),
