@@ -16,6 +16,7 @@ from . import loader
 
 INVALID_METHOD_FILE = "methods.E001"
 NO_METHOD_FILES = "methods.E002"
+INVALID_WOO_FILE = "methods.E003"
 
 
 def check_method_files(
@@ -45,3 +46,24 @@ def check_method_files(
             )
         )
     return messages
+
+
+def check_woo_reference(
+    app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The Woo reference (woo.toml) shown in the weighing step must read cleanly."""
+    if app_configs is not None and not any(config.label == "methods" for config in app_configs):
+        return []
+    from .woo import WooFileError, load
+
+    try:
+        load()
+    except WooFileError as error:
+        return [
+            Error(
+                str(error),
+                hint="Fix the key named above in dilemmagesprek/methods/woo.toml.",
+                id=INVALID_WOO_FILE,
+            )
+        ]
+    return []

@@ -7,6 +7,7 @@ import datetime
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dilemmagesprek.accounts.models import User
@@ -16,13 +17,16 @@ from dilemmagesprek.conversations.models import Conversation, Member
 from dilemmagesprek.conversations.permissions import Perm, can
 from dilemmagesprek.lib.text import clean_text
 from dilemmagesprek.methods.schema import Field, Matrix
+from dilemmagesprek.methods.woo import woo_reference
 
 from .facilitation import check_open, new_card_flags
-from .models import Card, Column, Evaluation, FieldValue, NextStep
+from .models import Card, Column, Evaluation, FieldValue, NextStep, RemovedCard
 
 COLUMN_NAME_MAX = 80
 WHO_MAX = 120
 WHEN_MAX = 60
+# How long a removed card can be put back by the person who removed it.
+UNDO_WINDOW = datetime.timedelta(minutes=15)
 
 
 class EditConflict(Exception):
@@ -168,6 +172,33 @@ def remove_column(actor: Member, column_id: str) -> None:
         record(conversation, actor, "column.removed", {"id": column_id})
 
 
+def tag_woo_grounds(actor: Member, column_id: str, grounds: list[str]) -> Column:
+    """Tag an option with the Woo grounds the group thinks are at stake (background only)."""
+    with writing(actor, Perm.EDIT_COLUMNS) as (conversation, actor):
+        column = _column(conversation, column_id)
+        reference = woo_reference()
+        if column.matrix not in reference.tag_matrices:
+            raise ValidationError(
+                {"woo_grounds": _("Only options can be tagged with Woo grounds.")}
+            )
+        _check_column_open(conversation, actor, column)
+        if not isinstance(grounds, list | tuple) or any(
+            not isinstance(key, str) or reference.ground(key) is None for key in grounds
+        ):
+            raise ValidationError({"woo_grounds": _("Choose grounds from the list.")})
+        keys = [ground.key for ground in reference.in_order(grounds)]
+        if keys != column.woo_grounds:
+            column.woo_grounds = keys
+            column.save(update_fields=["woo_grounds"])
+            record(
+                conversation,
+                actor,
+                "column.tagged",
+                {"id": column.pk, "matrix": column.matrix, "woo_grounds": keys},
+            )
+    return column
+
+
 # --- cards ---------------------------------------------------------------------------------
 
 
@@ -211,12 +242,67 @@ def edit_card(actor: Member, card_id: str, text: str) -> Card:
 
 
 def remove_card(actor: Member, card_id: str) -> None:
+    """Remove a card; its remover can put it back within UNDO_WINDOW (`restore_card`)."""
     with writing(actor, Perm.VIEW) as (conversation, actor):
         card = _card(conversation, actor, card_id)
         _check_column_open(conversation, actor, card.column)
         anonymous_actor = _visible(actor, card)
+        now = timezone.now()
+        RemovedCard.objects.filter(
+            conversation=conversation, removed_at__lt=now - UNDO_WINDOW
+        ).delete()
+        RemovedCard.objects.filter(pk=card.pk).delete()
+        RemovedCard.objects.create(
+            id=card.pk,
+            conversation=conversation,
+            column=card.column,
+            row=card.row,
+            text=card.text,
+            author=card.author,
+            anonymous=card.anonymous,
+            hidden=card.hidden,
+            position=card.position,
+            version=card.version,
+            created_at=card.created_at,
+            removed_by=actor,
+        )
         card.delete()
         record(conversation, anonymous_actor, "card.removed", {"id": card_id})
+
+
+def restore_card(actor: Member, card_id: str) -> Card:
+    """Undo a removal: the card comes back where it was, with its text, author and flags."""
+    with writing(actor, Perm.VIEW) as (conversation, actor):
+        removed = (
+            RemovedCard.objects.select_related("column")
+            .filter(conversation=conversation, pk=card_id, removed_by=actor)
+            .first()
+        )
+        if removed is None or removed.removed_at < timezone.now() - UNDO_WINDOW:
+            raise ValidationError({"text": _("This card can no longer be put back.")})
+        own = removed.author_id == actor.pk and can(actor, Perm.ADD_CARD, conversation)
+        if not (own or can(actor, Perm.EDIT_ANY_CARD, conversation)):
+            raise PermissionDenied(_("You may only change your own cards."))
+        _check_column_open(conversation, actor, removed.column)
+        card = Card(
+            id=removed.pk,
+            conversation=conversation,
+            column=removed.column,
+            row=removed.row,
+            text=removed.text,
+            author=removed.author,
+            anonymous=removed.anonymous,
+            hidden=removed.hidden,
+            position=removed.position,
+            version=removed.version,
+        )
+        card.save(force_insert=True)
+        # auto_now_add ignores a value given on insert; the card keeps its place in time.
+        Card.objects.filter(pk=card.pk).update(created_at=removed.created_at)
+        card.created_at = removed.created_at
+        removed.delete()
+        record(conversation, _visible(actor, card), "card.restored", _card_data(card))
+    return card
 
 
 # --- "Hoe nu verder?" ----------------------------------------------------------------------

@@ -46,6 +46,9 @@ class Column(models.Model):
     matrix = models.CharField(max_length=50)
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=80, blank=True, default="")
+    # Keys of the Woo grounds (methods/woo.toml) the group thinks are at stake for this
+    # option, in the order of the law; background for the weighing, never a legal verdict.
+    woo_grounds = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["matrix", "position"]
@@ -74,6 +77,37 @@ class Card(models.Model):
 
     class Meta:
         ordering = ["position", "created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:40]
+
+
+class RemovedCard(models.Model):
+    """A card removed a moment ago, kept for a while so that its remover can undo it.
+
+    Removing deletes the `Card` (everything that reads cards sees it gone) and parks a copy
+    here under the same id; "undo" puts it back. Old copies are cleared on the next removal.
+    """
+
+    id = models.CharField(primary_key=True, max_length=16, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="removed_cards"
+    )
+    # Removing the column removes the chance to undo: the card would have nowhere to go.
+    column = models.ForeignKey(Column, on_delete=models.CASCADE, related_name="removed_cards")
+    row = models.CharField(max_length=50)
+    text = models.TextField()
+    author = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="+")
+    anonymous = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    removed_by = models.ForeignKey(Member, null=True, on_delete=models.SET_NULL, related_name="+")
+    removed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-removed_at"]
 
     def __str__(self) -> str:
         return self.text[:40]

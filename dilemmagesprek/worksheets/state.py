@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from dilemmagesprek.conversations.models import Conversation, Member
 from dilemmagesprek.methods.schema import Field, Matrix, MatrixRow, Step
+from dilemmagesprek.methods.woo import Ground, woo_reference
 
-from .models import Card, Column, Evaluation, FieldValue, NextStep
+from .actions import UNDO_WINDOW
+from .hints import GOOD, MESSAGES, QUESTION_FIELDS, Hint, question_hints, rules_json, words
+from .models import Card, Column, Evaluation, FieldValue, NextStep, RemovedCard
 
 
 @dataclass
@@ -29,6 +32,11 @@ class ColumnView:
     def title(self) -> str:
         name = self.column.name
         return f"{self.heading}: {name}" if name else self.heading
+
+    @property
+    def woo_grounds(self) -> list[Ground]:
+        """The Woo grounds the group tagged this option with, in the order of the law."""
+        return woo_reference().in_order(self.column.woo_grounds or [])
 
 
 @dataclass
@@ -49,6 +57,13 @@ class MatrixView:
     matrix: Matrix
     columns: list[ColumnView]
     rows: list[RowView]
+    # Cards the viewer removed a moment ago and may still put back ("undo").
+    removed: list[RemovedCard] = field(default_factory=list)
+
+    @property
+    def taggable(self) -> bool:
+        """Whether the group can tag these columns (options) with Woo grounds."""
+        return self.matrix.key in woo_reference().tag_matrices
 
     @property
     def is_full(self) -> bool:
@@ -73,6 +88,26 @@ class FieldView:
     @property
     def version(self) -> int:
         return self.value.version if self.value else 0
+
+    @property
+    def is_question(self) -> bool:
+        """A question the group words together: the page gives live hints on it."""
+        return self.field.key in QUESTION_FIELDS
+
+    @property
+    def hints(self) -> list[Hint]:
+        return question_hints(self.text) if self.is_question else []
+
+    @property
+    def hint_items(self) -> list[tuple[str, str, bool]]:
+        """Every hint as (code, message, shown now); the page's script shows and hides them."""
+        codes = {hint.code for hint in self.hints}
+        items = [(code, str(message), code in codes) for code, message in MESSAGES.items()]
+        return items + [("good", str(GOOD), bool(words(self.text)) and not codes)]
+
+    @property
+    def hint_rules(self) -> str:
+        return rules_json()
 
     @property
     def my_score(self) -> str:
@@ -158,6 +193,13 @@ def worksheet_state(conversation: Conversation, member: Member | None = None) ->
     evaluations: dict[str, list[Evaluation]] = defaultdict(list)
     for evaluation in Evaluation.objects.filter(conversation=conversation).select_related("member"):
         evaluations[evaluation.field_key].append(evaluation)
+    removed: dict[str, list[RemovedCard]] = defaultdict(list)
+    if member is not None and conversation.is_editable:
+        since = timezone.now() - UNDO_WINDOW
+        for card in RemovedCard.objects.filter(
+            conversation=conversation, removed_by=member, removed_at__gte=since
+        ).select_related("column"):
+            removed[card.column.matrix].append(card)
 
     def matrix_view(matrix: Matrix) -> MatrixView:
         columns = columns_by_matrix.get(matrix.key, [])
@@ -180,7 +222,9 @@ def worksheet_state(conversation: Conversation, member: Member | None = None) ->
             )
             for row in matrix.rows
         ]
-        return MatrixView(matrix=matrix, columns=column_views, rows=rows)
+        return MatrixView(
+            matrix=matrix, columns=column_views, rows=rows, removed=removed.get(matrix.key, [])
+        )
 
     now = timezone.now()
     steps = []

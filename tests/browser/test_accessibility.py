@@ -1,0 +1,599 @@
+"""Every page, in every state the issue names, has no WCAG 2.1 A/AA violation found by axe-core.
+
+The pages are visited in Dutch and in English, as a facilitator, the dilemma owner, a
+participant and a newcomer without an account: empty and filled worksheets, each step as the
+current one, forms with a mistake (422) and an edit conflict (409), the confirmation pages
+and the confirmation dialog, the undo offer, the projector view and the preparation with the
+Woo reference. The list of URL patterns is read from dilemmagesprek.urls: a new URL without a
+check here fails `test_every_url_has_an_accessibility_check`.
+
+Set DG_SCREENSHOTS=1 to refresh the pictures in docs/img/ (see docs/accessibility.md).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+from django.urls import URLResolver, get_resolver, resolve
+from playwright.sync_api import Browser, BrowserContext, Error, Page, expect
+
+from dilemmagesprek.accounts import totp
+from tests.browser.support import (
+    IMG_DIR,
+    PHONE,
+    axe_violations,
+    create_account,
+    create_conversation,
+    demo,
+    demo_worksheet,
+    invite,
+    log_in,
+    new_context,
+    open_step,
+    set_status,
+    submit,
+    use_language,
+    wait_connected,
+)
+
+# Every URL pattern, by the way its accessibility is checked.
+# Pages scanned by axe (a GET page, or the HTML a POST answers with: a 422 or 409 form).
+SCANNED = {
+    "login": "the login form, and with a wrong password",
+    "accessibility": "the accessibility statement",
+    "privacy": "the privacy statement",
+    "conversations": "the list of conversations, with some and with none",
+    "new_conversation": "the form, and with a missing title (422)",
+    "import_conversation": "the import form",
+    "members": "members, links, join code and lobby; a missing name (422); a 403 page",
+    "settings": "the settings form, and with a missing title (422)",
+    "remove_member": "the confirmation page",
+    "worksheet": "empty, filled, each step current, every role, closed, phone, a 404",
+    "projector": "the projector view",
+    "preparation": "the owner's form with the Woo reference, saved; the facilitator's view",
+    "remove_card": "the confirmation page",
+    "remove_column": "the confirmation page",
+    "remove_next_step": "the confirmation page",
+    "add_card": "an empty card without JavaScript (422)",
+    "add_next_step": "an action without 'what', without JavaScript (422)",
+    "save_evaluation": "no score, without JavaScript (422)",
+    "set_field": "an edit conflict, without JavaScript (409)",
+    "summary_draft": "the worksheet with a draft summary, without JavaScript",
+    "join": "an invitation link that does not work",
+    "enter_code": "the form, and with an unknown code (422)",
+    "lobby_name": "the form, and without a name (422)",
+    "lobby_wait": "waiting to be let in, and refused",
+    "login_code": "the code step of two-factor login, and with a wrong code (422)",
+    "two_factor": "setting up two-factor login, a wrong code (422), and when it is on",
+    "destroy": "the confirmation, and without the confirming word (422)",
+    "admin_users": "accounts and policy, and a new account without a name (422)",
+    "admin_audit": "the audit log",
+}
+# POST-only: they answer with a redirect to a page above (or re-render the worksheet with the
+# same templates as the scanned error states). `test_post_only_urls_refuse_get` proves GET 405.
+POST_ONLY = {
+    "logout", "set_language", "update_member", "admit", "join_code",
+    "renew_link", "revoke_link", "change_status", "change_step", "timer",
+    "lead", "confirm_field", "add_column", "rename_column", "move_column",
+    "edit_card", "edit_next_step", "restore_card", "tag_woo_grounds",
+    "retention", "admin_change_user", "admin_policy",
+}
+# Not a page: checked to answer with something other than HTML.
+NOT_HTML = {
+    "join_qr": "image/svg+xml",
+    "report": "text/markdown",
+    "security_txt": "text/plain",
+    "health_live": "application/json",
+    "health_ready": "application/json",
+    "metrics": "text/plain",
+}
+# Only ever redirects.
+REDIRECTS = {"home"}
+
+LANGUAGES = ("nl", "en")
+
+
+def url_names() -> set[str]:
+    """The name of every URL pattern (names are unique across namespaces here)."""
+    names: list[str] = []
+
+    def walk(patterns: list) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            else:
+                names.append(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    assert len(names) == len(set(names)), f"a URL name is used twice: {sorted(names)}"
+    return set(names)
+
+
+def url_name(url: str) -> str:
+    return resolve(urlsplit(url).path).url_name
+
+
+def test_every_url_has_an_accessibility_check() -> None:
+    groups = [set(SCANNED), POST_ONLY, set(NOT_HTML), REDIRECTS]
+    listed = set().union(*groups)
+
+    assert sum(len(group) for group in groups) == len(listed), "a URL is listed twice"
+    assert url_names() == listed, (
+        "add each new URL to SCANNED (and visit it in test_every_page_passes_axe), "
+        "POST_ONLY, NOT_HTML or REDIRECTS"
+    )
+
+
+# --- the scene: people and conversations, made through the app -------------------------------
+
+
+@dataclass
+class Scene:
+    facilitator: Page  # own account; prepares conversation "fresh"
+    nobody: Page  # an account with no conversations yet
+    admin: Page  # an administrator
+    secured: Page  # an account with two-factor login on
+    secured_password: str
+    newcomer: Page  # no account, no invitation: joins with the code
+    lead: Page  # the demo facilitator, with JavaScript
+    lead_plain: Page  # the demo facilitator, without JavaScript
+    owner: Page  # the demo's dilemma owner
+    participant: Page  # a demo participant
+    fresh: str  # worksheet path of a conversation with nothing on it yet
+    closed: str  # worksheet path of a closed conversation
+    demo: str  # worksheet path of the demo conversation
+    join_code: str
+
+
+@pytest.fixture(scope="module")
+def scene(browser: Browser, live_app) -> Iterator[Scene]:
+    expect.set_options(timeout=10_000)
+    contexts: list[BrowserContext] = []
+
+    def page(**options) -> Page:
+        context = new_context(browser, live_app, **options)
+        contexts.append(context)
+        return context.new_page()
+
+    facilitator = page()
+    log_in(facilitator, "toegankelijk", create_account(live_app, "toegankelijk"))
+    fresh = create_conversation(facilitator, "Een gesprek dat nog moet beginnen")
+    invite(facilitator, "Piet Deelnemer", "deelnemer")
+    facilitator.goto(fresh)
+    set_status(facilitator, "gepland")
+    facilitator.goto(f"{fresh}leden/")
+    submit(facilitator.locator("form[action$='/code/']"))
+    join_code = facilitator.locator(".dg-join-code").inner_text()
+    closed = create_conversation(facilitator, "Een afgerond gesprek")
+    facilitator.goto(closed)
+    for status in ("gepland", "lopend", "afgerond"):
+        set_status(facilitator, status)
+
+    nobody = page()
+    log_in(nobody, "nog-niets", create_account(live_app, "nog-niets"))
+    admin = page()
+    log_in(admin, "beheerder", create_account(live_app, "beheerder", role="admin"))
+    # Two-factor login: set up in one session, then used to log in in another.
+    secured_password = create_account(live_app, "tweestaps")
+    setup = page()
+    log_in(setup, "tweestaps", secured_password)
+    setup.goto("/account/tweestaps/")
+    secret = setup.locator("code.dg-code").inner_text().strip()
+    setup.locator("#code").fill(totp.code_at(secret, totp.current_step()))
+    submit(setup.locator("form:has(#code)"))
+    secured = page()
+    log_in(secured, "tweestaps", secured_password)
+    secured.locator("#code").fill(totp.code_at(secret, totp.current_step() + 1))
+    submit(secured.locator("form:has(#code)"))
+    expect(secured).to_have_url(re.compile(r"/gesprekken/$"))
+
+    people = demo(live_app)
+    lead = page()
+    log_in(lead, "demo", people.password)
+    worksheet = demo_worksheet(lead)
+    # Something to remove under "Hoe nu verder?", and Woo grounds on the first option.
+    lead.goto(worksheet)
+    actions = lead.locator('#field-next_steps form[action$="/actie/"]')
+    actions.locator("textarea[name=what]").fill("Partners uitnodigen voor een gesprek")
+    submit(actions)
+    lead.locator(".dg-woo-tags__edit > summary").first.click()
+    tags = lead.locator("form[action$='/woo/']").first
+    tags.locator("input[value='5.1-2-b']").check()
+    tags.locator("input[value='5.2']").check()
+    submit(tags)
+    # "Without JavaScript": our scripts and htmx are not loaded, so forms post the plain way and
+    # answer with a whole page. (The page itself may still run axe-core.)
+    lead_plain = page()
+    lead_plain.context.route(re.compile(r"/static/.*\.js$"), lambda route: route.abort())
+    log_in(lead_plain, "demo", people.password)
+
+    owner = page()
+    owner.goto(people.owner_link)
+    participant = page()
+    participant.goto(people.participant_links[0])
+
+    yield Scene(
+        facilitator=facilitator,
+        nobody=nobody,
+        admin=admin,
+        secured=secured,
+        secured_password=secured_password,
+        newcomer=page(),
+        lead=lead,
+        lead_plain=lead_plain,
+        owner=owner,
+        participant=participant,
+        fresh=fresh,
+        closed=closed,
+        demo=worksheet,
+        join_code=join_code,
+    )
+    for context in contexts:
+        context.close()
+
+
+# --- the walk --------------------------------------------------------------------------------
+
+
+class Scanner:
+    def __init__(self, language: str) -> None:
+        self.language = language
+        self.found: dict[str, list[str]] = {}
+        self.names: set[str] = set()
+
+    def __call__(self, label: str, page: Page, *, name: str | None = None) -> None:
+        import time
+        t0 = time.monotonic()
+        print(f"TIMING before {label}: {t0 - getattr(self, 'last', t0):.1f}s", flush=True)
+        expect(page.locator("html")).to_have_attribute("lang", self.language)
+        try:
+            self.found[label] = axe_violations(page)
+        except Error:
+            # A page that refreshes itself (the lobby) may reload mid-scan: scan once more.
+            page.wait_for_load_state()
+            self.found[label] = axe_violations(page)
+        self.names.add(name or url_name(page.url))
+        self.last = time.monotonic()
+        print(f"TIMING scan {label}: {self.last - t0:.1f}s", flush=True)
+
+    def report(self) -> str:
+        return "\n".join(
+            f"[{self.language}] {label}:\n  " + "\n  ".join(lines)
+            for label, lines in self.found.items()
+            if lines
+        )
+
+
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
+    if os.environ.get("DG_SCREENSHOTS") == "1":
+        IMG_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(IMG_DIR / name), full_page=full_page)
+
+
+def first_href(page: Page, selector: str) -> str:
+    href = page.locator(selector).first.get_attribute("href")
+    assert href, selector
+    return href
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_passes_axe(scene: Scene, language: str) -> None:
+    scan = Scanner(language)
+    anyone_pages(scene, scan)
+    facilitator_pages(scene, scan)
+    account_pages(scene, scan)
+    demo_pages(scene, scan)
+    error_pages(scene, scan)
+    owner_and_participant_pages(scene, scan)
+
+    assert not scan.report(), "axe-core found WCAG 2.1 A/AA violations:\n" + scan.report()
+    missing = set(SCANNED) - scan.names
+    assert not missing, f"not scanned in {language}: {sorted(missing)}"
+
+
+def anyone_pages(scene: Scene, scan: Scanner) -> None:
+    page = scene.newcomer
+    page.goto("/inloggen/")
+    use_language(page, scan.language)
+    scan("login", page)
+    page.locator("#id_username").fill("niemand")
+    page.locator("#id_password").fill("geen-wachtwoord")
+    submit(page.locator("form:has(#id_password)"))
+    scan("login with a wrong password", page)
+    page.goto("/toegankelijkheid/")
+    scan("accessibility statement", page)
+    page.goto("/privacy/")
+    scan("privacy statement", page)
+    page.goto("/uitnodiging/" + "x" * 43 + "/")
+    scan("an invitation that does not work", page)
+    page.goto("/g/bestaat-niet/")
+    scan("a page that does not exist (404)", page)
+
+    page.goto("/doe-mee/")
+    scan("join with a code", page)
+    page.locator("#code").fill("AAAA-AAAA")
+    submit(page.locator("form:has(#code)"))
+    scan("join with an unknown code (422)", page)
+    page.locator("#code").fill(scene.join_code)
+    submit(page.locator("form:has(#code)"))
+    scan("your name", page)
+    submit(page.locator("form:has(#display_name)"))
+    scan("your name, left empty (422)", page)
+    page.locator("#display_name").fill(f"Nieuwkomer {scan.language}")
+    submit(page.locator("form:has(#display_name)"))
+    expect(page).to_have_url(re.compile(r"/doe-mee/wachten/$"))
+    scan("waiting to be let in", page)
+
+
+def facilitator_pages(scene: Scene, scan: Scanner) -> None:
+    page = scene.facilitator
+    page.goto("/gesprekken/")
+    use_language(page, scan.language)
+    scan("my conversations", page)
+    scene.nobody.goto("/gesprekken/")
+    use_language(scene.nobody, scan.language)
+    scan("no conversations yet", scene.nobody)
+
+    page.goto("/gesprekken/nieuw/")
+    scan("new conversation", page)
+    submit(page.locator("form:has(#id_title)"))
+    scan("new conversation without a title (422)", page)
+    page.goto("/gesprekken/importeren/")
+    scan("import a conversation", page)
+
+    page.goto(f"{scene.fresh}leden/")
+    expect(page.locator(".dg-lobby-item")).to_have_count(1)
+    scan("members, join code and lobby", page)
+    remove_link = page.locator("a[data-dg-confirm][href$='/verwijderen/']").first
+    remove_link.click()
+    expect(page.locator("dialog[open]")).to_be_visible()
+    scan("confirmation dialog: remove a member", page, name="remove_member")
+    page.keyboard.press("Escape")
+    expect(page.locator("dialog[open]")).to_have_count(0)
+    page.goto(remove_link.get_attribute("href") or "")
+    scan("confirmation page: remove a member", page)
+    page.goto(f"{scene.fresh}leden/")
+    submit(page.locator("form:has(#id_display_name)"))
+    scan("invite without a name (422)", page)
+    # Refuse the newcomer: their waiting page finds out by itself and says so.
+    submit(page.locator(".dg-lobby-item form[action$='/verwijderen/']"))
+    expect(scene.newcomer.locator("[data-dg-lobby-wait]")).to_have_count(0)
+    scene.newcomer.wait_for_load_state()
+    scan("refused at the door", scene.newcomer)
+
+    page.goto(f"{scene.fresh}instellingen/")
+    scan("settings", page)
+    page.locator("#id_title").fill("")
+    submit(page.locator("form:has(#id_title)"))
+    scan("settings without a title (422)", page)
+
+    page.goto(scene.fresh)
+    scan("empty worksheet", page)
+    page.goto(scene.closed)
+    scan("closed worksheet", page)
+
+
+def account_pages(scene: Scene, scan: Scanner) -> None:
+    """Two-factor login, the administrator's pages, and destroying a conversation."""
+    page = scene.facilitator
+    page.goto("/account/tweestaps/")
+    scan("setting up two-factor login", page)
+    page.locator("#code").fill("000000")
+    submit(page.locator("form:has(#code)"))
+    scan("setting up two-factor login with a wrong code (422)", page)
+    page.goto(f"{scene.closed}vernietigen/")
+    scan("destroy a conversation", page)
+    submit(page.locator("form:has(#confirm)"))
+    scan("destroy without the confirming word (422)", page)
+
+    scene.secured.goto("/account/tweestaps/")
+    use_language(scene.secured, scan.language)
+    scan("two-factor login is on", scene.secured)
+    login = scene.secured.context.browser.new_context(
+        base_url=scene.secured.url.split("/account/")[0], viewport={"width": 1280, "height": 900}
+    )
+    code_page = login.new_page()
+    code_page.goto("/inloggen/")
+    use_language(code_page, scan.language)
+    code_page.locator("#id_username").fill("tweestaps")
+    code_page.locator("#id_password").fill(scene.secured_password)
+    submit(code_page.locator("form:has(#id_password)"))
+    expect(code_page).to_have_url(re.compile(r"/inloggen/code/$"))
+    scan("login code", code_page)
+    code_page.locator("#code").fill("000000")
+    submit(code_page.locator("form:has(#code)"))
+    scan("login code, wrong (422)", code_page)
+    login.close()
+
+    admin = scene.admin
+    admin.goto("/beheer/")
+    use_language(admin, scan.language)
+    scan("administration", admin)
+    submit(admin.locator("form:has(#new-username)"))
+    scan("administration, new account without a name (422)", admin)
+    admin.goto("/beheer/audit/")
+    scan("audit log", admin)
+
+
+def demo_pages(scene: Scene, scan: Scanner) -> None:
+    page = scene.lead
+    page.goto(scene.demo)
+    use_language(page, scan.language)
+    wait_connected(page)
+    for number in (1, 2, 4, 5, 3):
+        open_step(page, number)
+        scan(f"filled worksheet, step {number} current", page)
+
+    # The step timer running, a step written alone and anonymously, a card in the spotlight.
+    submit(page.locator("form[action$='/klok/']"), page.locator("button[value=start]"))
+    for option in ("private", "anonymous"):
+        form = page.locator(f"#step-2 form:has(input[name=option][value={option}])")
+        submit(form)
+    submit(page.locator("#step-3 .dg-card form:has(input[name=command][value=spotlight])").first)
+    expect(page.locator("#spotlight .dg-spotlight")).to_be_visible()
+    scan("timer running, spotlight, write alone, anonymous", page)
+    screenshot(page, f"worksheet-lead-{scan.language}.png")
+    submit(page.locator("form[action$='/klok/']"), page.locator("button[value=pause]"))
+    for option in ("private", "anonymous"):
+        submit(page.locator(f"#step-2 form:has(input[name=option][value={option}])"))
+    submit(page.locator("#spotlight form:has(input[name=command][value=spotlight])"))
+
+    # Remove a card through the dialog, then undo it.
+    card = page.locator("#step-3 .dg-card").first
+    text = card.locator(".dg-card__text").inner_text()
+    card.locator("details.dg-card__edit > summary").click()
+    card.locator("a[data-dg-confirm]").click()
+    expect(page.locator("dialog[open]")).to_be_visible()
+    scan("confirmation dialog: remove a card", page, name="remove_card")
+    screenshot(page, f"confirm-dialog-{scan.language}.png")
+    page.locator("dialog[open] button[type=submit]").click()
+    undo = page.locator("[data-dg-undo] button")
+    expect(undo).to_be_focused()
+    scan("a removed card, with undo", page)
+    submit(page.locator("form[data-dg-undo]"))
+    expect(page.locator("#step-3 .dg-card__text", has_text=text)).to_have_count(1)
+
+    for selector in (
+        "#step-3 .dg-card a[href$='/verwijderen/']",
+        "#step-3 .dg-columns a[href$='/verwijderen/']",
+        "#field-next_steps a[href$='/verwijderen/']",
+    ):
+        page.goto(first_href(page, selector))
+        scan(f"confirmation page {selector}", page)
+        page.goto(scene.demo)
+
+    projector = page.context.new_page()
+    projector.goto(f"{scene.demo}scherm/")
+    scan("projector", projector)
+    if scan.language == "nl":
+        projector.set_viewport_size({"width": 1920, "height": 1080})
+        screenshot(projector, "projector.png")
+    projector.close()
+    page.goto(f"{scene.demo}voorbereiding/")
+    scan("preparation, as the facilitator reads it", page)
+
+
+def error_pages(scene: Scene, scan: Scanner) -> None:
+    """Without JavaScript a form with a mistake answers with a whole page (422 or 409)."""
+    page = scene.lead_plain
+    page.goto(scene.demo)  # the account's language was switched by the demo pages
+    submit(page.locator("#field-options form.dg-card-form").first)
+    assert page.locator(".dg-error").count() >= 1
+    scan("an empty card (422)", page)
+    page.goto(scene.demo)
+    submit(page.locator('#field-next_steps form[action$="/actie/"]'))
+    scan("an action without what (422)", page)
+    page.goto(scene.demo)
+    submit(page.locator('#field-satisfaction form[action$="/evaluatie/"]'))
+    scan("a score left open (422)", page)
+
+    # Someone else saves the dilemma while this page still has the old version.
+    page.goto(scene.demo)
+    scene.lead.goto(scene.demo)
+    other = scene.lead.locator('form[action$="/veld/dilemma/"]')
+    other.locator("textarea").fill(f"Het dilemma, opnieuw verwoord ({scan.language}).")
+    submit(other)
+    mine = page.locator('form[action$="/veld/dilemma/"]')
+    mine.locator("textarea").fill("Mijn eigen verwoording.")
+    response = submit(mine)
+    assert response is not None and response.status == 409
+    scan("an edit conflict (409)", page)
+
+    page.goto(scene.demo)
+    draft = page.locator("button[formaction$='/samenvatting/concept/']")
+    submit(page.locator('form[action$="/veld/summary/"]'), draft)
+    scan("a draft summary", page)
+
+
+def owner_and_participant_pages(scene: Scene, scan: Scanner) -> None:
+    owner = scene.owner
+    owner.goto(f"{scene.demo}voorbereiding/")
+    use_language(owner, scan.language)
+    scan("preparation with the Woo reference, as the owner", owner)
+    if scan.language == "nl" and os.environ.get("DG_SCREENSHOTS") == "1":
+        owner.locator("#woo-may").evaluate("details => { details.open = true; }")
+        owner.locator("#woo-may").screenshot(path=str(IMG_DIR / "woo-reference.png"))
+    submit(owner.locator("form.dg-preparation"))
+    scan("preparation saved", owner)
+    owner.goto(scene.demo)
+    scan("filled worksheet, as the owner", owner)
+
+    page = scene.participant
+    page.goto(scene.demo)
+    use_language(page, scan.language)
+    scan("filled worksheet, as a participant", page)
+    page.goto(f"{scene.demo}leden/")
+    scan("not allowed (403)", page)
+
+    page.set_viewport_size(PHONE)
+    page.goto(scene.demo)
+    for number in (3, 2):
+        page.locator(f"#steps-nav a[href='#step-{number}']").click()
+        expect(page.locator(f"#step-{number}")).to_be_visible()
+        scan(f"phone, step {number}", page)
+    if scan.language == "nl":
+        screenshot(page, "phone-step.png")
+    page.set_viewport_size({"width": 1280, "height": 900})
+
+
+# --- the URLs that are not pages -------------------------------------------------------------
+
+
+def test_post_only_urls_refuse_get_and_the_rest_is_not_html(scene: Scene) -> None:
+    demo_id = scene.demo.strip("/").split("/")[-1]
+    ids = {
+        "conversation_id": demo_id,
+        "member_id": "onbekend",
+        "column_id": "onbekend",
+        "card_id": "onbekend",
+        "step_id": "onbekend",
+        "key": "dilemma",
+        "matrix": "options",
+        "user_id": "999999",
+    }
+    for name in sorted(POST_ONLY):
+        pattern = _pattern(name)
+        url = "/" + re.sub(r"<(?:str|int):(\w+)>", lambda m: ids[m.group(1)], pattern)
+        # The administrator's URLs turn everybody else away before they look at the method.
+        who = scene.admin if name.startswith("admin_") else scene.lead
+        response = who.request.get(url, max_redirects=0)
+        assert response.status == 405, (name, url, response.status)
+
+    fresh_id = scene.fresh.strip("/").split("/")[-1]
+    urls = {
+        "join_qr": f"/g/{fresh_id}/code/qr.svg",
+        "report": f"{scene.demo}verslag/md/",
+    }
+    for name, content_type in NOT_HTML.items():
+        url = urls.get(name) or "/" + _pattern(name)
+        page = scene.facilitator if name == "join_qr" else scene.lead
+        response = page.request.get(url)
+        if name == "metrics" and response.status == 404:
+            continue  # closed to the browser: a METRICS_TOKEN is set for this server
+        assert response.ok, (name, response.status)
+        assert response.headers["content-type"].startswith(content_type), (name, url)
+    home = scene.newcomer.request.get("/", max_redirects=0)
+    assert home.status == 302
+
+
+def _pattern(name: str) -> str:
+    """The route of a named URL, e.g. "g/<str:conversation_id>/stap/"."""
+
+    def walk(patterns: list, prefix: str) -> str | None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                found = walk(pattern.url_patterns, prefix + str(pattern.pattern))
+                if found:
+                    return found
+            elif pattern.name == name:
+                return prefix + str(pattern.pattern)
+        return None
+
+    found = walk(get_resolver().url_patterns, "")
+    assert found, name
+    return found
