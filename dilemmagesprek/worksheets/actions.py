@@ -13,8 +13,9 @@ from django.utils.translation import gettext as _
 from dilemmagesprek.accounts.models import User
 from dilemmagesprek.conversations.actions import create_conversation
 from dilemmagesprek.conversations.events import record, writing
-from dilemmagesprek.conversations.models import Conversation, Member
+from dilemmagesprek.conversations.models import Conversation, Event, Member
 from dilemmagesprek.conversations.permissions import Perm, can
+from dilemmagesprek.lib.merge import merge
 from dilemmagesprek.lib.text import clean_text
 from dilemmagesprek.methods.schema import Field, Matrix
 from dilemmagesprek.methods.woo import woo_reference
@@ -66,7 +67,13 @@ def set_field(actor: Member, key: str, text: str, base_version: int | None) -> F
         if value.text == text:
             return value
         if base_version is not None and base_version != value.version:
-            raise EditConflict(value, text)
+            # Someone saved since this edit began. When the two edits change different words,
+            # both are kept; otherwise the user sees both texts and chooses.
+            base = _text_at_version(conversation, key, base_version)
+            merged = merge(base, value.text, text) if base is not None else None
+            if merged is None:
+                raise EditConflict(value, text)
+            text = clean_text(merged, field.max_length, field="text")
         value.text = text
         value.version += 1
         value.updated_by = actor
@@ -411,6 +418,21 @@ def _card(conversation: Conversation, actor: Member, card_id: str) -> Card:
     if not (own or can(actor, Perm.EDIT_ANY_CARD, conversation)):
         raise PermissionDenied(_("You may only change your own cards."))
     return card
+
+
+def _text_at_version(conversation: Conversation, key: str, version: int) -> str | None:
+    """A text field as it was at `version`, from the event log (None when not found)."""
+    if version == 0:
+        return ""
+    event = (
+        Event.objects.filter(
+            conversation=conversation, type="field.updated", data__key=key,
+            data__version=version,
+        )
+        .order_by("-seq")
+        .first()
+    )
+    return event.data["text"] if event else None
 
 
 def _check_column_open(conversation: Conversation, actor: Member, column: Column) -> None:
