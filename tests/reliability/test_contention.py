@@ -86,7 +86,10 @@ def run_client(
     try:
         version = read_field(browser, conversation_id, KEY).version
         for edit in range(EDITS):
-            text = f"client {number} edit {edit:03d}"
+            # One word per edit: every two edits change the same words, so each concurrent
+            # save is a conflict to resolve (merging edits of different words is tested in
+            # tests/test_merge.py).
+            text = f"client{number}edit{edit:03d}"
             for attempt in range(200):
                 assert time.monotonic() < deadline, f"client {number} ran out of time"
                 version = max(version, sock.field_versions.get(KEY, 0))
