@@ -321,3 +321,30 @@ def test_it_closes_a_socket_whose_session_ended(people, monkeypatch):
         assert closed == {"type": "websocket.close", "code": 4401}
 
     run(scenario)
+
+
+@pytest.mark.parametrize("role", ["gespreksleider", "dilemma-eigenaar", "deelnemer", "waarnemer"])
+def test_every_role_may_use_every_client_message(people, role):
+    """The socket only reads; every member may send each message type, whatever the role."""
+    conversation = people["conversation"]
+    if role == "gespreksleider":
+        key = session_cookie_for_user(people["user"])
+    else:
+        name = f"Lid {role}"
+        member, _token = conversation_actions.invite_member(people["facilitator"], name, role)
+        key = session_cookie_for_member(member)
+    conversation.refresh_from_db()
+
+    async def scenario():
+        comm = communicator(conversation.pk, key)
+        assert (await comm.connect())[0]
+        frames = await hello(comm, 0)
+        assert frames[-1]["type"] == "ready"
+        await comm.send_to(text_data='{"type": "ping"}')
+        assert await receive(comm) == {"type": "pong"}
+        await comm.send_to(text_data='{"type": "typing", "form": "field-dilemma"}')
+        await comm.send_to(text_data='{"type": "ping"}')
+        assert (await receive(comm, skip=("presence",)))["type"] in ("typing", "pong")
+        await comm.disconnect()
+
+    run(scenario)
