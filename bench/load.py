@@ -398,7 +398,8 @@ class Bench:
         waiting = [r for r in receivers if r.ws is not None]
         while waiting and perf() - send_end < drain_limit:
             waiting = [
-                r for r in waiting
+                r
+                for r in waiting
                 if not r.failed
                 and not (
                     r.count >= len(acked[r.room.index])
@@ -416,8 +417,8 @@ class Bench:
             if receiver.task is not None:
                 receiver.task.cancel()
         await asyncio.wait(
-            [asyncio.create_task(r.ws.close()) for r in receivers if r.ws is not None] or
-            [asyncio.create_task(asyncio.sleep(0))],
+            [asyncio.create_task(r.ws.close()) for r in receivers if r.ws is not None]
+            or [asyncio.create_task(asyncio.sleep(0))],
             timeout=15,
         )
         return self.summary(

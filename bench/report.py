@@ -90,9 +90,9 @@ def markdown(results: dict) -> str:
     lines += [
         "Latency per delivered frame, ms (p50 / p95 / p99); × = p99 relative to the baseline:",
         "",
-        "| scenario | " + " | ".join(
-            f"{label} | ×" if m != "baseline" else label for m, label in present
-        ) + " |",
+        "| scenario | "
+        + " | ".join(f"{label} | ×" if m != "baseline" else label for m, label in present)
+        + " |",
         "|---|" + "|".join("---|---" if m != "baseline" else "---" for m, _ in present) + "|",
     ]
     for name in names:
@@ -149,8 +149,11 @@ def markdown(results: dict) -> str:
                 + (f", {errors} failed posts" if errors else "")
                 + (f", {r['reconnects']} reconnects" if r["reconnects"] else "")
                 + (f", {r['receivers_failed']} sockets gave up" if r["receivers_failed"] else "")
-                + (f", {r['connected']}/{r['sockets']} connected"
-                   if r["connected"] < r["sockets"] else "")
+                + (
+                    f", {r['connected']}/{r['sockets']} connected"
+                    if r["connected"] < r["sockets"]
+                    else ""
+                )
             )
         lines.append("| " + " | ".join(cells) + " |")
 
@@ -218,8 +221,9 @@ def svg(results: dict) -> str:
 
     def y(value: float) -> float:
         value = min(max(value, lo), hi)
-        return top + plot_h * (1 - (math.log10(value) - math.log10(lo)) /
-                               (math.log10(hi) - math.log10(lo)))
+        return top + plot_h * (
+            1 - (math.log10(value) - math.log10(lo)) / (math.log10(hi) - math.log10(lo))
+        )
 
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
@@ -235,10 +239,11 @@ def svg(results: dict) -> str:
             if lo <= v <= hi:
                 yy = y(v)
                 colour = "#bbb" if m == 1 else "#e5e5e5"
-                out.append(f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
-                           f'stroke="{colour}"/>')
-                out.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">'
-                           f"{v:,g}</text>")
+                out.append(
+                    f'<line x1="{left}" x2="{width - right}" y1="{yy:.1f}" y2="{yy:.1f}" '
+                    f'stroke="{colour}"/>'
+                )
+                out.append(f'<text x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{v:,g}</text>')
         decade *= 10
     group_w = plot_w / max(1, len(names))
     bar_w = min(40, group_w * 0.8 / max(1, len(present)))
@@ -257,29 +262,42 @@ def svg(results: dict) -> str:
                 f"p50 {lat['p50']} ms</title></rect>"
             )
             y50 = y(lat["p50"])
-            out.append(f'<line x1="{x:.1f}" x2="{x + bar_w - 2:.1f}" y1="{y50:.1f}" '
-                       f'y2="{y50:.1f}" stroke="black" stroke-width="2"/>')
-            out.append(f'<text x="{x + (bar_w - 2) / 2:.1f}" y="{yy - 4:.1f}" '
-                       f'text-anchor="middle" font-size="10">{fmt(lat["p99"], 2)}</text>')
+            out.append(
+                f'<line x1="{x:.1f}" x2="{x + bar_w - 2:.1f}" y1="{y50:.1f}" '
+                f'y2="{y50:.1f}" stroke="black" stroke-width="2"/>'
+            )
+            out.append(
+                f'<text x="{x + (bar_w - 2) / 2:.1f}" y="{yy - 4:.1f}" '
+                f'text-anchor="middle" font-size="10">{fmt(lat["p99"], 2)}</text>'
+            )
         label = LABELS.get(name, name)
-        out.append(f'<text x="{left + (i + 0.5) * group_w:.1f}" y="{top + plot_h + 18}" '
-                   f'text-anchor="middle">{escape(label)}</text>')
+        out.append(
+            f'<text x="{left + (i + 0.5) * group_w:.1f}" y="{top + plot_h + 18}" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
         if name.count("@"):
-            out.append(f'<text x="{left + (i + 0.5) * group_w:.1f}" y="{top + plot_h + 32}" '
-                       f'text-anchor="middle" fill="#555">(saturation)</text>')
+            out.append(
+                f'<text x="{left + (i + 0.5) * group_w:.1f}" y="{top + plot_h + 32}" '
+                f'text-anchor="middle" fill="#555">(saturation)</text>'
+            )
     out.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{top + plot_h}" stroke="black"/>')
-    out.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
-               f'y2="{top + plot_h}" stroke="black"/>')
+    out.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
+        f'y2="{top + plot_h}" stroke="black"/>'
+    )
     lx = left
     for mode, label in present:
-        out.append(f'<rect x="{lx}" y="{height - 30}" width="12" height="12" '
-                   f'fill="{COLOURS[mode]}"/>')
+        out.append(
+            f'<rect x="{lx}" y="{height - 30}" width="12" height="12" fill="{COLOURS[mode]}"/>'
+        )
         out.append(f'<text x="{lx + 16}" y="{height - 20}">{escape(label)}</text>')
         lx += 26 + 7 * len(label)
     env = results["environment"]
-    out.append(f'<text x="{width - right}" y="{height - 48}" text-anchor="end" fill="#555" '
-               f'font-size="10">{escape(results["started"])}, {env["cpus"]} CPUs, '
-               f"{results['duration']:g} s per scenario, `make bench`</text>")
+    out.append(
+        f'<text x="{width - right}" y="{height - 48}" text-anchor="end" fill="#555" '
+        f'font-size="10">{escape(results["started"])}, {env["cpus"]} CPUs, '
+        f"{results['duration']:g} s per scenario, `make bench`</text>"
+    )
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -303,17 +321,37 @@ def short_path(path: str) -> str:
 
 # Where a sample belongs, by the first rule whose text occurs in its stack.
 CATEGORIES = [
-    ("fan-out: hub, socket queues and writers",
-     ("realtime/hub.py:", "ConversationConsumer.push", "ConversationConsumer._write",
-      "ConversationConsumer._enqueue")),
-    ("Redis listener (scale-out)",
-     ("realtime/delivery.py:_listen", "realtime/delivery.py:_dispatch")),
-    ("socket connect, replay, presence",
-     ("ConversationConsumer.connect", "ConversationConsumer._replay", "ConversationConsumer.disc",
-      "websocket_connect", "websocket_disconnect", "ConversationConsumer.receive",
-      "realtime/presence.py", "ConversationConsumer._arrive", "_broadcast_presence")),
-    ("HTTP write: Django request, middleware, view, action, commit",
-     ("django/core/handlers/", "django/db/", "asgiref/sync.py")),
+    (
+        "fan-out: hub, socket queues and writers",
+        (
+            "realtime/hub.py:",
+            "ConversationConsumer.push",
+            "ConversationConsumer._write",
+            "ConversationConsumer._enqueue",
+        ),
+    ),
+    (
+        "Redis listener (scale-out)",
+        ("realtime/delivery.py:_listen", "realtime/delivery.py:_dispatch"),
+    ),
+    (
+        "socket connect, replay, presence",
+        (
+            "ConversationConsumer.connect",
+            "ConversationConsumer._replay",
+            "ConversationConsumer.disc",
+            "websocket_connect",
+            "websocket_disconnect",
+            "ConversationConsumer.receive",
+            "realtime/presence.py",
+            "ConversationConsumer._arrive",
+            "_broadcast_presence",
+        ),
+    ),
+    (
+        "HTTP write: Django request, middleware, view, action, commit",
+        ("django/core/handlers/", "django/db/", "asgiref/sync.py"),
+    ),
     ("uvicorn HTTP protocol", ("uvicorn/protocols/http/",)),
     ("uvicorn websocket protocol", ("uvicorn/protocols/websockets/",)),
 ]
@@ -364,8 +402,12 @@ def profiles(results: dict, root: Path, top: int = 15) -> str:
                 own, inclusive, total, categories = read_profile(path)
                 if not total:
                     continue
-                lines += [f"## {mode} {name}: {path.name} ({total} samples)", "",
-                          "| share % | where |", "|---|---|"]
+                lines += [
+                    f"## {mode} {name}: {path.name} ({total} samples)",
+                    "",
+                    "| share % | where |",
+                    "|---|---|",
+                ]
                 lines += [f"| {n / total * 100:.1f} | {c} |" for c, n in categories.most_common()]
                 lines += ["", "| self % | function |", "|---|---|"]
                 lines += [f"| {n / total * 100:.1f} | `{f}` |" for f, n in own.most_common(top)]

@@ -156,7 +156,11 @@ class Server:
         self.log_path = cwd / f"{name}.log"
         self.log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(  # noqa: S603 - our own command line
-            cmd, env=env, cwd=cwd, stdout=self.log_file, stderr=subprocess.STDOUT,
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -323,8 +327,6 @@ class Baseline(Mode):
         server.wait_ready(http=False, timeout=30)
 
 
-
-
 class App(Mode):
     processes = 1
 
@@ -350,8 +352,17 @@ class App(Mode):
         for i in range(self.processes):
             port = free_port()
             cmd = [
-                PY, "-m", "dilemmagesprek.cli", "serve", "--no-demo",
-                "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+                PY,
+                "-m",
+                "dilemmagesprek.cli",
+                "serve",
+                "--no-demo",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                "1",
             ]
             server = Server(f"{self.name}-{i + 1}", cmd, env, self.workdir, port)
             self.servers.append(server)
@@ -364,7 +375,10 @@ class App(Mode):
         spec = ",".join(f"{name}:{shape}" for name, shape in groups.items())
         subprocess.run(  # noqa: S603 - our own script
             [PY, str(BENCH / "setup_app.py"), "--groups", spec, "--out", str(out)],
-            env=env, cwd=self.workdir, check=True, timeout=600,
+            env=env,
+            cwd=self.workdir,
+            check=True,
+            timeout=600,
         )
         self.setup = json.loads(out.read_text())
 
@@ -386,8 +400,9 @@ class ScaleOut(App):
     def admin(self, sql: str) -> None:
         import psycopg  # only this mode needs it; it is in the app's requirements
 
-        with psycopg.connect(ADMIN_URL.replace("postgres://", "postgresql://", 1),
-                             autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(
+            ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True, connect_timeout=5
+        ) as conn:
             conn.execute(sql)
 
     def app_env(self) -> dict:
@@ -428,7 +443,10 @@ def run_scenario(mode: Mode, scenario: Scenario, tag: str) -> dict:
     rss_before = mode.rss_kb()
     client = subprocess.Popen(  # noqa: S603 - our own script
         [PY, str(BENCH / "load.py"), str(plan_path), str(out_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=mode.workdir,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=mode.workdir,
     )
     profilers: list[subprocess.Popen] = []
     try:
@@ -487,8 +505,9 @@ def run_scenario(mode: Mode, scenario: Scenario, tag: str) -> dict:
     )
     result["loadavg_before"] = load_before
     if profilers:
-        result["profiles"] = [str(Path(p.args[p.args.index("--output") + 1]).relative_to(ROOT))
-                              for p in profilers]
+        result["profiles"] = [
+            str(Path(p.args[p.args.index("--output") + 1]).relative_to(ROOT)) for p in profilers
+        ]
     return result
 
 
@@ -504,10 +523,24 @@ def start_profilers(mode: Mode, scenario: Scenario, tag: str) -> list[subprocess
             subprocess.Popen(  # noqa: S603 - our own command line
                 # The steady state only (not the sockets closing at the end), and only the
                 # thread holding the GIL: where the process's Python time goes.
-                [py_spy, "record", "--pid", str(server.proc.pid), "--duration",
-                 str(max(1, int(DURATION) - 2)), "--rate", "250", "--nonblocking", "--gil",
-                 "--format", "raw", "--output", str(output)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                [
+                    py_spy,
+                    "record",
+                    "--pid",
+                    str(server.proc.pid),
+                    "--duration",
+                    str(max(1, int(DURATION) - 2)),
+                    "--rate",
+                    "250",
+                    "--nonblocking",
+                    "--gil",
+                    "--format",
+                    "raw",
+                    "--output",
+                    str(output),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
         )
     return profilers
@@ -534,7 +567,9 @@ def environment() -> dict:
                 break
     head = subprocess.run(  # noqa: S603
         ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],  # noqa: S607
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout.strip()
     return {
         "cpus": os.cpu_count(),
@@ -544,8 +579,16 @@ def environment() -> dict:
         "app_dir": str(APP_DIR),
         "packages": {
             name: version(name)
-            for name in ("django", "channels", "uvicorn", "uvloop", "websockets", "httptools",
-                         "redis", "psycopg")
+            for name in (
+                "django",
+                "channels",
+                "uvicorn",
+                "uvloop",
+                "websockets",
+                "httptools",
+                "redis",
+                "psycopg",
+            )
         },
     }
 
@@ -594,8 +637,10 @@ def main() -> int:
             entry["rss_idle_kb"] = mode.rss_kb()
             run_scenario(mode, WARMUP, tag)
             for scenario in scenarios:
-                log(f"{name}: {scenario.name} ({scenario.rooms} × {scenario.size} at "
-                    f"{scenario.rate:g}/s per room, {DURATION:g} s)")
+                log(
+                    f"{name}: {scenario.name} ({scenario.rooms} × {scenario.size} at "
+                    f"{scenario.rate:g}/s per room, {DURATION:g} s)"
+                )
                 # On a shared machine other work can swamp a run: repeat it (BENCH_RETRIES
                 # times at most) while more than BUSY_LIMIT cores did somebody else's work,
                 # and keep the quietest attempt. Every attempt is logged.

@@ -97,8 +97,10 @@ def main() -> None:
     out["database"] = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     out["seconds"] = round(time.monotonic() - started, 2)
     Path(args.out).write_text(json.dumps(out))
-    print(f"setup: {sum(len(g) for g in out['groups'].values())} conversations in "
-          f"{out['seconds']} s", file=sys.stderr)
+    print(
+        f"setup: {sum(len(g) for g in out['groups'].values())} conversations in {out['seconds']} s",
+        file=sys.stderr,
+    )
 
 
 if __name__ == "__main__":
