@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 from functools import cached_property
 
 from django.conf import settings
@@ -12,6 +13,25 @@ from django.utils.translation import gettext_lazy as _
 from dilemmagesprek.lib.ids import new_public_id
 from dilemmagesprek.methods.loader import parse_method
 from dilemmagesprek.methods.schema import Method
+
+_parsed_methods: dict[str, Method] = {}
+PARSED_METHODS_KEPT = 256
+
+
+def frozen_method(snapshot: dict, source: str) -> Method:
+    """The parsed form of a stored method, parsed once per process for each distinct copy.
+
+    Validating a method costs more than the rest of a save (docs/performance.md); the key is
+    the content itself, so a changed snapshot is never answered from an old parse.
+    """
+    key = hashlib.sha256(json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
+    method = _parsed_methods.get(key)
+    if method is None:
+        method = parse_method(snapshot, source=source)
+        if len(_parsed_methods) >= PARSED_METHODS_KEPT:
+            _parsed_methods.pop(next(iter(_parsed_methods)))
+        _parsed_methods[key] = method
+    return method
 
 
 class Conversation(models.Model):
@@ -79,7 +99,7 @@ class Conversation(models.Model):
 
     @cached_property
     def method(self) -> Method:
-        return parse_method(self.method_snapshot, source=f"conversation {self.pk}")
+        return frozen_method(self.method_snapshot, source=f"conversation {self.pk}")
 
     @property
     def variant_info(self):
