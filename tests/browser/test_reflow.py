@@ -147,7 +147,8 @@ def test_a_wide_table_scrolls_in_its_own_box_reachable_by_keyboard(sites: Sites)
     box.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert box.evaluate("el => el.scrollLeft") > 0
+    # Keyboard scrolling is animated: wait for it rather than read it at once.
+    page.wait_for_function("el => el.scrollLeft > 0", arg=box.element_handle(), timeout=5000)
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
