@@ -308,7 +308,7 @@ def _build(
         method_name=str(method.name),
         method_slug=method.slug,
         method_version=method.version,
-        method_data=conversation.method_snapshot,
+        method_data=method.raw,  # in the schema's order, whatever order the database kept
         members=tuple(people[m.pk] for m in members),
         steps=steps,
         preparation=_preparation(conversation, viewer),
