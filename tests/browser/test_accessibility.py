@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import os
 import re
+import tomllib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -160,8 +163,24 @@ def scene(browser: Browser, live_app) -> Iterator[Scene]:
         contexts.append(context)
         return context.new_page()
 
+    # The accounts and the demo come from the command line; they are made side by side.
+    roles = {
+        "toegankelijk": "facilitator",
+        "nog-niets": "facilitator",
+        "beheerder": "admin",
+        "tweestaps": "facilitator",
+    }
+    with ThreadPoolExecutor() as pool:
+        people_later = pool.submit(demo, live_app)
+        made = {
+            name: pool.submit(create_account, live_app, name, role)
+            for name, role in roles.items()
+        }
+        passwords = {name: future.result() for name, future in made.items()}
+        people = people_later.result()
+
     facilitator = page()
-    log_in(facilitator, "toegankelijk", create_account(live_app, "toegankelijk"))
+    log_in(facilitator, "toegankelijk", passwords["toegankelijk"])
     fresh = create_conversation(facilitator, "Een gesprek dat nog moet beginnen")
     invite(facilitator, "Piet Deelnemer", "deelnemer")
     facilitator.goto(fresh)
@@ -175,11 +194,11 @@ def scene(browser: Browser, live_app) -> Iterator[Scene]:
         set_status(facilitator, status)
 
     nobody = page()
-    log_in(nobody, "nog-niets", create_account(live_app, "nog-niets"))
+    log_in(nobody, "nog-niets", passwords["nog-niets"])
     admin = page()
-    log_in(admin, "beheerder", create_account(live_app, "beheerder", role="admin"))
+    log_in(admin, "beheerder", passwords["beheerder"])
     # Two-factor login: set up in one session, then used to log in in another.
-    secured_password = create_account(live_app, "tweestaps")
+    secured_password = passwords["tweestaps"]
     setup = page()
     log_in(setup, "tweestaps", secured_password)
     setup.goto("/account/tweestaps/")
@@ -192,7 +211,6 @@ def scene(browser: Browser, live_app) -> Iterator[Scene]:
     submit(secured.locator("form:has(#code)"))
     expect(secured).to_have_url(re.compile(r"/gesprekken/$"))
 
-    people = demo(live_app)
     lead = page()
     log_in(lead, "demo", people.password)
     worksheet = demo_worksheet(lead)
@@ -247,10 +265,16 @@ class Scanner:
         self.names: set[str] = set()
 
     def __call__(self, label: str, page: Page, *, name: str | None = None) -> None:
-        import time
-        t0 = time.monotonic()
-        print(f"TIMING before {label}: {t0 - getattr(self, 'last', t0):.1f}s", flush=True)
         expect(page.locator("html")).to_have_attribute("lang", self.language)
+        # Landmarks and one h1 per page (not WCAG rules in axe, but what screen readers use).
+        landmarks = page.evaluate(
+            """() => ({
+                h1: document.querySelectorAll("h1").length,
+                main: document.querySelectorAll("main").length,
+            })"""
+        )
+        if landmarks != {"h1": 1, "main": 1}:
+            self.found[f"{label}: landmarks"] = [f"expected one h1 and one main: {landmarks}"]
         try:
             self.found[label] = axe_violations(page)
         except Error:
@@ -258,8 +282,6 @@ class Scanner:
             page.wait_for_load_state()
             self.found[label] = axe_violations(page)
         self.names.add(name or url_name(page.url))
-        self.last = time.monotonic()
-        print(f"TIMING scan {label}: {self.last - t0:.1f}s", flush=True)
 
     def report(self) -> str:
         return "\n".join(
@@ -267,6 +289,43 @@ class Scanner:
             for label, lines in self.found.items()
             if lines
         )
+
+
+def method_labels() -> dict[str, str]:
+    """Field key → the worksheet's question, in Dutch, straight from the method file."""
+    path = Path(__file__).resolve().parents[2] / "dilemmagesprek/methods/files"
+    method = tomllib.loads((path / "als-openbaarheid-schuurt.toml").read_text(encoding="utf-8"))
+    return {f["key"]: f["label"]["nl"] for step in method["steps"] for f in step["fields"]}
+
+
+def test_every_field_is_named_by_its_worksheet_question(scene: Scene) -> None:
+    """What a screen reader says for each field is the question on the paper worksheet."""
+    page = scene.participant
+    page.goto(scene.demo)
+    use_language(page, "nl")
+    kinds = {
+        "players": "table",
+        "options": "table",
+        "next_steps": "group",
+        "satisfaction": "group",
+    }
+    for key, question in method_labels().items():
+        role = kinds.get(key)
+        if role is None:
+            field = page.get_by_label(question, exact=True)
+            expect(field).to_have_attribute("id", f"field-{key}-text")
+        elif role == "table":
+            table = page.get_by_role("table", name=question, exact=True)
+            expect(table).to_have_count(1)
+            # A real table: a header for every column and every row.
+            columns = table.locator("thead th[scope=col]").count()
+            assert columns >= 2, (key, columns)
+            for row in table.locator("tbody tr").all():
+                expect(row.locator("th[scope=row]")).to_have_count(1)
+                expect(row.locator("td")).to_have_count(columns)
+        else:
+            group = page.get_by_role("group", name=re.compile(rf"^{re.escape(question)}"))
+            expect(group.first).to_be_visible()
 
 
 def screenshot(page: Page, name: str, *, full_page: bool = False) -> None:
@@ -436,8 +495,10 @@ def demo_pages(scene: Scene, scan: Scanner) -> None:
         submit(form)
     submit(page.locator("#step-3 .dg-card form:has(input[name=command][value=spotlight])").first)
     expect(page.locator("#spotlight .dg-spotlight")).to_be_visible()
-    scan("timer running, spotlight, write alone, anonymous", page)
+    page.goto(scene.demo)
+    page.evaluate("window.scrollTo(0, 0)")
     screenshot(page, f"worksheet-lead-{scan.language}.png")
+    scan("timer running, spotlight, write alone, anonymous", page)
     submit(page.locator("form[action$='/klok/']"), page.locator("button[value=pause]"))
     for option in ("private", "anonymous"):
         submit(page.locator(f"#step-2 form:has(input[name=option][value={option}])"))
@@ -449,8 +510,8 @@ def demo_pages(scene: Scene, scan: Scanner) -> None:
     card.locator("details.dg-card__edit > summary").click()
     card.locator("a[data-dg-confirm]").click()
     expect(page.locator("dialog[open]")).to_be_visible()
-    scan("confirmation dialog: remove a card", page, name="remove_card")
     screenshot(page, f"confirm-dialog-{scan.language}.png")
+    scan("confirmation dialog: remove a card", page, name="remove_card")
     page.locator("dialog[open] button[type=submit]").click()
     undo = page.locator("[data-dg-undo] button")
     expect(undo).to_be_focused()
@@ -535,9 +596,9 @@ def owner_and_participant_pages(scene: Scene, scan: Scanner) -> None:
     for number in (3, 2):
         page.locator(f"#steps-nav a[href='#step-{number}']").click()
         expect(page.locator(f"#step-{number}")).to_be_visible()
+        if number == 3 and scan.language == "nl":
+            screenshot(page, "phone-step.png", full_page=True)
         scan(f"phone, step {number}", page)
-    if scan.language == "nl":
-        screenshot(page, "phone-step.png")
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
