@@ -134,6 +134,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and envint("DATABASE_POOL_SIZE", 10) > 0
+):
+    # A bounded pool per process: every request runs in a thread of its own under ASGI, so
+    # without one each request opened a connection and busy moments ran PostgreSQL out of
+    # them ("too many clients"). A request that finds the pool empty waits for a connection.
+    # Health checks test a pooled connection before use, so one broken by a database restart
+    # is replaced instead of failing the request that drew it.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps connections, not Django
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": envint("DATABASE_POOL_SIZE", 10),
+        "timeout": envint("DATABASE_POOL_TIMEOUT", 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -201,7 +217,10 @@ CSRF_COOKIE_SAMESITE = "Strict"
 # Sessions end after SESSION_IDLE_SECONDS without a request, and after
 # SESSION_ABSOLUTE_SECONDS in any case (lib/middleware.py).
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# The idle timeout is renewed at most once a minute (SessionLifetimeMiddleware), not on every
+# request: saving the session was one more database write for every save and page fetch.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = 60
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", 12 * 3600)
 # "same-origin", not "no-referrer": with no-referrer browsers send `Origin: null` on form
 # posts, which Django's CSRF check rightly refuses. Nothing leaks to other sites either way.

@@ -125,8 +125,29 @@ def test_a_session_ends_after_its_absolute_lifetime_however_active(facilitator):
     assert client.get("/gesprekken/nieuw/").status_code == 302
 
 
-def test_sessions_expire_when_idle():
+def test_an_active_session_is_renewed_at_most_once_a_minute(facilitator):
     from django.conf import settings
+    from django.contrib.sessions.models import Session
 
-    assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    from dilemmagesprek.lib.middleware import SESSION_RENEWED
+
+    assert settings.SESSION_COOKIE_AGE == 30 * 60  # the idle timeout
+    user, _conversation = facilitator
+    client = Client()
+    client.force_login(user)
+    assert client.get("/gesprekken/nieuw/").status_code == 200
+    key = client.session.session_key
+
+    def expiry():
+        return Session.objects.get(session_key=key).expire_date
+
+    first = expiry()
+    assert client.get("/gesprekken/nieuw/").status_code == 200
+    assert expiry() == first  # a request within the minute writes nothing
+
+    session = client.session
+    session[SESSION_RENEWED] -= settings.SESSION_RENEW_SECONDS + 1
+    session.save()
+    saved = expiry()
+    assert client.get("/gesprekken/nieuw/").status_code == 200
+    assert expiry() > saved  # a minute later the idle timeout starts again

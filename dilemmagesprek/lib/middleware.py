@@ -18,6 +18,7 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 SESSION_STARTED = "dg_started"
+SESSION_RENEWED = "dg_renewed"
 
 
 class SecurityHeadersMiddleware:
@@ -37,8 +38,10 @@ class SecurityHeadersMiddleware:
 
 
 class SessionLifetimeMiddleware:
-    """End a session after SESSION_ABSOLUTE_SECONDS however active it was; the idle timeout
-    is Django's own (SESSION_COOKIE_AGE, renewed on every request)."""
+    """End a session after SESSION_ABSOLUTE_SECONDS however active it was. The idle timeout
+    is Django's own (SESSION_COOKIE_AGE), renewed by saving the session: here at most once
+    per SESSION_RENEW_SECONDS, so a busy conversation does not write its sessions on every
+    request."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -51,4 +54,10 @@ class SessionLifetimeMiddleware:
             logout(request)  # flushes the session, whether signed in or joined by link
         elif started is None and not session.is_empty():
             session[SESSION_STARTED] = now
+            session[SESSION_RENEWED] = now
+        elif (
+            started is not None
+            and now - session.get(SESSION_RENEWED, 0) >= settings.SESSION_RENEW_SECONDS
+        ):
+            session[SESSION_RENEWED] = now  # a change makes Django save it with a new expiry
         return self.get_response(request)
