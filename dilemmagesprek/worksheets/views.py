@@ -64,9 +64,26 @@ def new_conversation(request: HttpRequest) -> HttpResponse:
 @require_GET
 def worksheet(request: HttpRequest, conversation_id: str) -> HttpResponse:
     member = member_for(request, conversation_id)
-    if "X-DG-Live" not in request.headers:  # a live refresh is not a new visit
+    live = "X-DG-Live" in request.headers or request.htmx
+    if not live:  # a live refresh is not a new visit
         audit(Entry.Action.VIEWED, user=request.user, member=member)
-    return render_worksheet(request, member)
+    regions = _regions(request.GET.get("regions", ""), member) if live else None
+    return render_worksheet(request, member, regions=regions)
+
+
+# The page's live regions besides the steps ("step-<number>"); see worksheets/regions.html.
+FIXED_REGIONS = {"facilitator-bar", "steps-nav", "spotlight"}
+
+
+def _regions(asked: str, member: Member) -> set[str] | None:
+    """The known region ids in `asked` (comma-separated); None, the whole page, when none.
+
+    After a change each screen fetches only the regions the change touched: rendering one
+    step instead of the whole worksheet is most of the cost of keeping screens up to date.
+    """
+    steps = {f"step-{step.number}" for step in member.conversation.method.steps}
+    wanted = {name for name in asked.split(",")[:20] if name in FIXED_REGIONS or name in steps}
+    return wanted or None
 
 
 @require_GET
@@ -96,6 +113,7 @@ def render_worksheet(
     submitted: dict[str, dict[str, Any]] | None = None,
     conflict: actions.EditConflict | None = None,
     status: int = 200,
+    regions: set[str] | None = None,
 ) -> HttpResponse:
     conversation = member.conversation
     # The sequence number is read before the worksheet, so the page's state is never older
@@ -120,6 +138,12 @@ def render_worksheet(
         "conflict": conflict,
         "status_choices": next_statuses(conversation),
     }
+    if regions is not None:
+        context["regions"] = regions
+        context["region_steps"] = {
+            int(name.removeprefix("step-")) for name in regions if name.startswith("step-")
+        }
+        return render(request, "worksheets/regions.html", context, status=status)
     return render(request, "worksheets/worksheet.html", context, status=status)
 
 
@@ -169,6 +193,9 @@ def _apply(
             status=409,
         )
     url = reverse("dg:worksheet", args=[member.conversation_id])
+    if request.htmx and anchor.startswith("step-"):
+        # live.js swaps in only the step that changed; no need to render the others.
+        url = f"{url}?regions={anchor}"
     return HttpResponseRedirect(f"{url}#{anchor}", status=303)
 
 

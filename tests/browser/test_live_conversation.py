@@ -93,6 +93,12 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     # A live edit appears on every other screen, while someone else keeps typing.
     piet = participants[0][2]
     paula = participants[1][2]
+    # What Paula's page fetches to bring itself up to date (live.js marks those requests).
+    refreshes: list[str] = []
+    paula.on(
+        "request",
+        lambda request: refreshes.append(request.url) if request.headers.get("x-dg-live") else None,
+    )
     paula.locator("#field-shared_question-text").fill("Nog niet klaar met typen")
     paula.locator("#field-shared_question-text").focus()
     piet.locator("#field-urgency-text").fill("Omdat de brief volgende week uitgaat")
@@ -104,6 +110,19 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     # Paula's unsaved text and cursor survived the update.
     expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
     assert paula.evaluate("document.activeElement.id") == "field-shared_question-text"
+    # Her page fetched only the step that changed, not the whole worksheet.
+    assert refreshes and all(url.endswith("?regions=step-1") for url in refreshes), refreshes
+
+    # A card added in the step Paula is typing in: that step is replaced around her form.
+    card_form = piet.locator("#step-2 form.dg-card-form").first
+    card_form.locator("textarea").fill("Wil de brief op tijd versturen")
+    card_form.locator("button[type=submit]").click()
+    expect(paula.locator("#step-2 .dg-card__text")).to_contain_text(
+        ["Wil de brief op tijd versturen"]
+    )
+    expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
+    assert paula.evaluate("document.activeElement.id") == "field-shared_question-text"
+    assert "regions=step-2" in refreshes[-1], refreshes
 
     # Offline: the owner saves while disconnected; nothing is lost, it arrives once back.
     owner_context.set_offline(True)

@@ -54,13 +54,13 @@
         }
         seq = data.seq;
         if (String(data.actor) !== me) changedByOthers = true;
-        scheduleRefresh();
+        scheduleRefresh(regionsFor(data));
       } else if (data.type === "ready") {
         attempt = 0;
         setStatus("online");
         resendPending();
       } else if (data.type === "resync") {
-        scheduleRefresh();
+        scheduleRefresh(ALL);
       } else if (data.type === "presence") {
         showPresence(data.members);
       } else if (data.type === "typing") {
@@ -82,7 +82,45 @@
 
   // --- applying changes without losing what the user is doing -------------------------------
 
-  function scheduleRefresh() {
+  // Which live regions an event touched, so the refresh renders only those: a change to one
+  // field fetches its step, not the whole worksheet. ALL when we cannot tell.
+  var ALL = "all";
+  var wanted = null; // what the next refresh fetches: ALL, or an object of region ids
+
+  function regionOf(id) {
+    var element = document.getElementById(id);
+    var region = element && element.closest("[data-dg-region]");
+    return region ? region.id : null;
+  }
+
+  function regionsFor(frame) {
+    var data = frame.data || {};
+    var type = frame.event || "";
+    var ids;
+    if (type === "field.updated" || type === "field.confirmed") {
+      ids = [regionOf("field-" + data.key)];
+    } else if (type.indexOf("card.") === 0) {
+      // A card may be in the spotlight too.
+      ids = [regionOf(data.column ? "col-" + data.column : "card-" + data.id), "spotlight"];
+    } else if (type.indexOf("next_step.") === 0 || type === "evaluation.saved") {
+      ids = [regionOf("field-" + data.field)];
+    } else {
+      return ALL; // the step, the timer, members, settings: they show in several places
+    }
+    return ids.indexOf(null) >= 0 ? ALL : ids;
+  }
+
+  function want(regions) {
+    if (regions === ALL || wanted === ALL) {
+      wanted = ALL;
+      return;
+    }
+    wanted = wanted || {};
+    regions.forEach(function (id) { wanted[id] = true; });
+  }
+
+  function scheduleRefresh(regions) {
+    want(regions || ALL);
     if (refreshTimer) return;
     refreshTimer = window.setTimeout(function () {
       refreshTimer = null;
@@ -95,8 +133,13 @@
       refreshAgain = true;
       return;
     }
+    if (!wanted) return;
+    var asked = wanted;
+    wanted = null;
+    var url = location.pathname;
+    if (asked !== ALL) url += "?regions=" + encodeURIComponent(Object.keys(asked).join(","));
     refreshing = true;
-    fetch(location.pathname, { credentials: "same-origin", headers: { "X-DG-Live": "1" } })
+    fetch(url, { credentials: "same-origin", headers: { "X-DG-Live": "1" } })
       .then(function (response) {
         if (response.status === 404 || response.status === 403) {
           location.reload();
@@ -106,8 +149,9 @@
       })
       .then(function (html) {
         if (html) patch(html, null);
+        else want(asked); // not refreshed: the next refresh brings it along
       })
-      .catch(function () {})
+      .catch(function () { want(asked); })
       .then(function () {
         refreshing = false;
         if (refreshAgain) {
@@ -236,7 +280,11 @@
   function patch(html, submitted) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var fresh = doc.querySelector("[data-dg-live]");
-    if (fresh) seq = Math.max(seq, Number(fresh.getAttribute("data-seq")) || 0);
+    // Only a whole page may move the sequence number on: a partial one leaves the other
+    // regions as old as the events this page has applied.
+    if (fresh && !fresh.hasAttribute("data-dg-partial")) {
+      seq = Math.max(seq, Number(fresh.getAttribute("data-seq")) || 0);
+    }
     var fromOthers = changedByOthers && !submitted;
     changedByOthers = false;
     var active = document.activeElement;

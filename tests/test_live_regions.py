@@ -1,0 +1,106 @@
+"""After a change, a screen fetches only the live regions it touched (`?regions=`).
+
+live.js asks for the step of a changed field instead of the whole worksheet; these tests hold
+the server side of that: the right regions, nothing else, and the whole page whenever the
+request is not a live one or names nothing we know.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+
+from dilemmagesprek.worksheets import actions as wa
+from tests.factories import Cast
+
+pytest_plugins = ["tests.fixtures_domain"]
+
+LIVE = {"HTTP_X_DG_LIVE": "1"}
+
+
+def region_ids(html: str) -> list[str]:
+    tags = re.findall(r"<[a-z]+\b[^>]*\bdata-dg-region\b[^>]*>", html)
+    return [re.search(r'\bid="([^"]+)"', tag).group(1) for tag in tags]
+
+
+def url(cast: Cast, query: str = "") -> str:
+    return f"/g/{cast.conversation.pk}/{query}"
+
+
+def test_a_live_refresh_renders_only_the_regions_it_asks_for(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    wa.set_field(cast.owner, "dilemma", "Delen we de notulen voor het besluit?", 0)
+    response = client_as("participant").get(url(cast, "?regions=step-1,spotlight"), **LIVE)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert region_ids(html) == ["spotlight", "step-1"]
+    assert "Delen we de notulen voor het besluit?" in html
+    assert "data-dg-partial" in html
+    assert "<html" not in html  # no page around it
+
+
+def test_the_facilitator_bar_comes_only_for_whoever_leads(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    asked = url(cast, "?regions=facilitator-bar,steps-nav")
+    assert region_ids(client_as("facilitator").get(asked, **LIVE).content.decode()) == [
+        "facilitator-bar",
+        "steps-nav",
+    ]
+    assert region_ids(client_as("participant").get(asked, **LIVE).content.decode()) == [
+        "steps-nav"
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?regions=", "?regions=step-99", "?regions=../../etc", "?regions=step-1%00", "?foo=bar"],
+)
+def test_unknown_regions_get_the_whole_page(
+    cast: Cast, client_as: Callable[..., Client], query: str
+) -> None:
+    response = client_as("participant").get(url(cast, query), **LIVE)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" in html and "data-dg-partial" not in html
+    assert "step-1" in region_ids(html) and "steps-nav" in region_ids(html)
+
+
+def test_a_visit_always_gets_the_whole_page(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    # Someone who opens a link with ?regions= in it sees the worksheet, not a fragment.
+    html = client_as("participant").get(url(cast, "?regions=step-1")).content.decode()
+    assert "<html" in html and "data-dg-partial" not in html
+
+
+def test_an_outsider_gets_no_region(cast: Cast) -> None:
+    response = Client().get(url(cast, "?regions=step-1"), **LIVE)
+    assert response.status_code in (302, 404)
+    assert "data-dg-region" not in response.content.decode()
+
+
+def test_a_save_sent_by_htmx_is_answered_with_its_step_only(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    client = client_as("owner")
+    post = client.post(
+        f"/g/{cast.conversation.pk}/veld/dilemma/",
+        {"text": "Wat delen we wanneer?", "version": 0, "op": "op-regions-1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert post.status_code == 303
+    assert post["Location"].endswith("?regions=step-1#step-1")
+    follow = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true")
+    assert region_ids(follow.content.decode()) == ["step-1"]
+
+    # Without htmx (no JavaScript) the browser goes back to the whole page.
+    plain = client.post(
+        f"/g/{cast.conversation.pk}/veld/dilemma/",
+        {"text": "Wat delen we wanneer, en met wie?", "version": 1, "op": "op-regions-2"},
+    )
+    assert plain["Location"] == f"/g/{cast.conversation.pk}/#step-1"
