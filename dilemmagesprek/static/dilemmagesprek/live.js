@@ -53,6 +53,7 @@
           return;
         }
         seq = data.seq;
+        if (applyInPlace(data)) return;
         if (String(data.actor) !== me) changedByOthers = true;
         scheduleRefresh(regionsFor(data));
       } else if (data.type === "ready") {
@@ -110,6 +111,53 @@
     return ids.indexOf(null) >= 0 ? ALL : ids;
   }
 
+  // The most frequent change, a saved text, needs no fetch at all: the event carries the text
+  // and its version. Only for fields marked data-dg-inplace (nothing else on the page depends
+  // on their text); a form the user is busy with keeps its text and the version it started
+  // from, so their own save merges as before.
+  function applyInPlace(frame) {
+    var data = frame.data || {};
+    if (frame.event !== "field.updated" || typeof data.text !== "string") return false;
+    var box = document.getElementById("field-" + data.key);
+    if (!box || !box.hasAttribute("data-dg-inplace")) return false;
+    var form = box.querySelector("form");
+    var shown = box.querySelector(".dg-field__text");
+    if (form) {
+      var busy = isDirty(form) || form.contains(document.activeElement) ||
+        form.hasAttribute("data-dg-pending");
+      var text = form.querySelector("textarea[name=text]");
+      var version = form.querySelector("input[name=version]");
+      if (!text || !version) return false;
+      if (!busy) {
+        text.value = text.defaultValue = data.text;
+        version.value = version.defaultValue = String(data.version);
+      }
+    } else if (shown) {
+      shown.textContent = "";
+      if (data.text) {
+        data.text.split(/\r\n|\r|\n/).forEach(function (line, index) {
+          if (index) shown.appendChild(document.createElement("br"));
+          shown.appendChild(document.createTextNode(line));
+        });
+      } else {
+        var empty = document.createElement("span");
+        empty.className = "dg-muted";
+        empty.textContent = shown.getAttribute("data-label-empty") || "";
+        shown.appendChild(empty);
+      }
+    } else {
+      return false;
+    }
+    if (String(frame.actor) !== me) {
+      var region = box.closest("[data-dg-region]");
+      var name = region && region.getAttribute("data-dg-name");
+      if (name && changedSteps.indexOf(name) < 0) changedSteps.push(name);
+      scheduleAnnouncement();
+    }
+    document.dispatchEvent(new CustomEvent("dg:patched"));
+    return true;
+  }
+
   function want(regions) {
     if (regions === ALL || wanted === ALL) {
       wanted = ALL;
@@ -122,10 +170,12 @@
   function scheduleRefresh(regions) {
     want(regions || ALL);
     if (refreshTimer) return;
+    // Events that arrive together (a replay) share one fetch; a fetch in flight collects
+    // the ones after it (refreshAgain).
     refreshTimer = window.setTimeout(function () {
       refreshTimer = null;
       refresh();
-    }, 60);
+    }, 0);
   }
 
   function refresh() {
