@@ -44,6 +44,7 @@ def main() -> None:
     from dilemmagesprek.conversations.access import SESSION_KEY as MEMBERS_SESSION_KEY
     from dilemmagesprek.conversations.models import Conversation, Member
     from dilemmagesprek.worksheets.actions import new_conversation
+    from dilemmagesprek.worksheets.hints import QUESTION_FIELDS
 
     started = time.monotonic()
     now = timezone.now()
@@ -89,8 +90,14 @@ def main() -> None:
                     {"id": conversation.pk, "last_seq": conversation.last_seq, "sessions": sessions}
                 )
                 # The text fields the sender edits, one per HTTP connection, each from the
-                # version it is at (a save names the version it is based on).
-                out["text_fields"] = [f.key for f in conversation.method.fields("text")]
+                # version it is at (a save names the version it is based on). Only fields a
+                # page updates from the event itself (text.html's data-dg-inplace), so a frame
+                # arriving is the screen showing the edit, with no fetch after it.
+                out["text_fields"] = [
+                    f.key
+                    for f in conversation.method.fields("text")
+                    if not f.owner_confirms and f.key not in QUESTION_FIELDS
+                ]
             out["groups"][name] = group
     out["session_cookie"] = settings.SESSION_COOKIE_NAME
     out["csrf_cookie"] = settings.CSRF_COOKIE_NAME

@@ -104,3 +104,37 @@ def test_a_save_sent_by_htmx_is_answered_with_its_step_only(
         {"text": "Wat delen we wanneer, en met wie?", "version": 1, "op": "op-regions-2"},
     )
     assert plain["Location"] == f"/g/{cast.conversation.pk}/#step-1"
+
+
+# --- the method of a conversation, found by its digest on the busy paths ----------------------
+
+
+def test_a_conversation_keeps_the_digest_of_its_frozen_method(cast: Cast) -> None:
+    from dilemmagesprek.conversations.models import Conversation, method_digest
+
+    conversation = Conversation.objects.get(pk=cast.conversation.pk)
+    assert conversation.method_digest == method_digest(conversation.method_snapshot)
+
+
+def test_a_write_finds_the_parsed_method_without_loading_its_snapshot(
+    cast: Cast, django_assert_num_queries
+) -> None:
+    from dilemmagesprek.conversations.access import find_member
+
+    session = {"dg_members": {cast.conversation.pk: cast.alice.pk}}
+    cast.conversation.method  # noqa: B018 - parsed once in this process
+    member = find_member(None, session, cast.conversation.pk)
+    assert "method_snapshot" in member.conversation.get_deferred_fields()
+    with django_assert_num_queries(0):
+        assert member.conversation.method.step_of_field("dilemma").number == 1
+
+
+def test_a_conversation_without_a_digest_still_has_its_method(cast: Cast) -> None:
+    # Made by the previous release during a rolling upgrade: no digest yet.
+    from dilemmagesprek.conversations.access import find_member
+    from dilemmagesprek.conversations.models import Conversation
+
+    Conversation.objects.filter(pk=cast.conversation.pk).update(method_digest="")
+    session = {"dg_members": {cast.conversation.pk: cast.alice.pk}}
+    member = find_member(None, session, cast.conversation.pk)
+    assert member.conversation.method.step_of_field("dilemma").number == 1

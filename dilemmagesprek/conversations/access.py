@@ -21,8 +21,10 @@ def find_member(user: Any, session: Any, conversation_id: str) -> Member | None:
 
     Shared by the views and the live socket, so both answer "who is this?" the same way.
     """
-    queryset = Member.objects.select_related("conversation").filter(
-        conversation_id=conversation_id, removed_at__isnull=True, waiting=False
+    queryset = (
+        Member.objects.select_related("conversation")
+        .defer("conversation__method_snapshot")  # Conversation.method finds it by digest
+        .filter(conversation_id=conversation_id, removed_at__isnull=True, waiting=False)
     )
     member = None
     if user is not None and user.is_authenticated:

@@ -63,7 +63,11 @@ def operation(op: str | None, digest: str = "") -> Iterator[None]:
 def locked(conversation_id: str) -> Iterator[Conversation]:
     """A transaction holding the conversation's row lock; the base of every write."""
     with transaction.atomic():
-        conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+        conversation = (
+            Conversation.objects.select_for_update()
+            .defer("method_snapshot")  # large, and Conversation.method finds it by digest
+            .get(pk=conversation_id)
+        )
         operation_ = current_operation.get()
         if operation_ is not None:
             op, digest = operation_

@@ -18,13 +18,18 @@ _parsed_methods: dict[str, Method] = {}
 PARSED_METHODS_KEPT = 256
 
 
+def method_digest(snapshot: dict) -> str:
+    """A fingerprint of a method's content, whatever order the database kept its keys in."""
+    return hashlib.sha256(json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
+
+
 def frozen_method(snapshot: dict, source: str) -> Method:
     """The parsed form of a stored method, parsed once per process for each distinct copy.
 
     Validating a method costs more than the rest of a save (docs/performance.md); the key is
     the content itself, so a changed snapshot is never answered from an old parse.
     """
-    key = hashlib.sha256(json.dumps(snapshot, sort_keys=True).encode()).hexdigest()
+    key = method_digest(snapshot)
     method = _parsed_methods.get(key)
     if method is None:
         method = parse_method(snapshot, source=source)
@@ -56,6 +61,9 @@ class Conversation(models.Model):
     # A frozen copy of the method as it was when the conversation started: editing a method
     # file later never changes a running or archived conversation.
     method_snapshot = models.JSONField()
+    # method_digest(method_snapshot), kept by save(). The busy paths (every save and page)
+    # find the parsed method by it and never load or decode the snapshot itself.
+    method_digest = models.CharField(max_length=64, blank=True, default="", editable=False)
     variant = models.CharField(max_length=20)
     planned_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CONCEPT)
@@ -97,8 +105,22 @@ class Conversation(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args, **kwargs) -> None:
+        update_fields = kwargs.get("update_fields")
+        loaded = "method_snapshot" not in self.get_deferred_fields()
+        if loaded and (update_fields is None or "method_snapshot" in update_fields):
+            self.method_digest = method_digest(self.method_snapshot)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "method_digest"}
+        super().save(*args, **kwargs)
+
     @cached_property
     def method(self) -> Method:
+        # The snapshot never changes after the conversation is made, so its stored digest
+        # names the parse; only a process that has not parsed it yet loads the snapshot.
+        parsed = _parsed_methods.get(self.method_digest) if self.method_digest else None
+        if parsed is not None:
+            return parsed
         return frozen_method(self.method_snapshot, source=f"conversation {self.pk}")
 
     @property
