@@ -413,18 +413,53 @@ def untranslated_text(source: str) -> list[str]:
     return problems
 
 
-def test_templates_show_no_untranslated_text() -> None:
-    templates = [path for path in source_files(".html", ".txt") if "templates" in path.parts]
-    assert templates
+def untranslated_in_templates(root: Path) -> list[str]:
+    """Every untranslated visible text in the templates under `root`, with its file."""
+    templates = sorted(
+        path
+        for path in root.rglob("*")
+        if path.suffix in (".html", ".txt")
+        and "templates" in path.relative_to(root).parts
+        and not {".venv", "tests", "locale"} & set(path.relative_to(root).parts)
+    )
+    assert templates, f"no templates found under {root}: is the scan broken?"
     found = []
     for path in templates:
         if path.name in EXEMPT_TEMPLATES:
             continue
         found += [
-            f"{path.relative_to(REPO_ROOT)}: {text!r}"
+            f"{path.relative_to(root)}: {text!r}"
             for text in untranslated_text(path.read_text(encoding="utf-8"))
         ]
+    return found
+
+
+def test_templates_show_no_untranslated_text() -> None:
+    found = untranslated_in_templates(PACKAGE)
     assert not found, f"wrap these in {{% translate %}} or {{% blocktranslate %}}: {found}"
+
+
+def test_the_template_check_fails_on_a_template_with_plain_text(tmp_path: Path) -> None:
+    """The same scan as above, on a synthetic app: one forgotten word makes it fail."""
+    templates = tmp_path / "someapp" / "templates" / "someapp"
+    templates.mkdir(parents=True)
+    (templates / "fine.html").write_text(
+        '{% extends "base.html" %}{% load i18n %}{% block content %}'
+        '<h1>{% translate "Welcome" %}</h1><button aria-label="{% translate \'Close\' %}">✓'
+        "</button>{% endblock %}",
+        encoding="utf-8",
+    )
+    assert untranslated_in_templates(tmp_path) == []
+
+    (templates / "forgotten.html").write_text(
+        '{% load i18n %}<h1>{% translate "Welcome" %}</h1>\n<p>Vergeten te vertalen</p>'
+        '<img src="x.png" alt="Een plaatje">',
+        encoding="utf-8",
+    )
+    assert untranslated_in_templates(tmp_path) == [
+        "someapp/templates/someapp/forgotten.html: 'Vergeten te vertalen'",
+        "someapp/templates/someapp/forgotten.html: 'Een plaatje'",
+    ]
 
 
 def test_untranslated_text_check_catches_plain_text() -> None:
@@ -500,3 +535,131 @@ def test_login_page_is_dutch_by_default_and_english_on_request(client, settings)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     english = client.get("/inloggen/").content.decode()
     assert "<h1>Log in</h1>" in english
+
+
+# --- the user's choice is remembered ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_account_keeps_its_language_after_logging_out_and_in(settings) -> None:
+    """On the account: a new browser (no cookie left: logout sends Clear-Site-Data) is English
+    again as soon as the user logs in."""
+    from django.test import Client
+
+    from tests.factories import make_facilitator
+
+    user = make_facilitator("talig")
+    user.set_password("een-lang-wachtwoord-voor-de-test")
+    user.save()
+    first = Client()
+    first.post("/inloggen/", {"username": "talig", "password": "een-lang-wachtwoord-voor-de-test"})
+    response = first.post("/taal/", {"language": "en", "next": "/gesprekken/"})
+    assert response.status_code == 303
+    assert "<h1>My conversations</h1>" in first.get("/gesprekken/").content.decode()
+    logout = first.post("/uitloggen/")
+    assert "cookies" in logout["Clear-Site-Data"]
+
+    second = Client()  # another browser, or this one after Clear-Site-Data
+    assert "<h1>Inloggen</h1>" in second.get("/inloggen/").content.decode()
+    second.post("/inloggen/", {"username": "talig", "password": "een-lang-wachtwoord-voor-de-test"})
+    page = second.get("/gesprekken/")
+    assert page["Content-Language"] == "en"
+    assert "<h1>My conversations</h1>" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_invitee_keeps_the_language_in_a_cookie_that_outlives_the_session(settings) -> None:
+    """Without an account the choice lives in a language cookie of a year, not in the session:
+    a new session (the invitation link followed again) still gets English."""
+    from tests.factories import build_cast, client_for
+
+    cast = build_cast()
+    client = client_for(cast, "participant")
+    worksheet = f"/g/{cast.conversation.pk}/"
+    response = client.post("/taal/", {"language": "en", "next": worksheet})
+    cookie = response.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "en"
+    assert int(cookie["max-age"]) >= 365 * 24 * 3600
+    page = client.get(worksheet)
+    assert page["Content-Language"] == "en"
+    assert '<html lang="en">' in page.content.decode()
+
+    del client.cookies[settings.SESSION_COOKIE_NAME]  # the session ends; the cookie stays
+    client.get(f"/uitnodiging/{cast.token('participant')}/")
+    page = client.get(worksheet)
+    assert page.status_code == 200
+    assert page["Content-Language"] == "en"
+
+
+# --- plain language (B1) for what participants read -----------------------------------------
+
+# Where participants and the dilemma owner read our texts (the facilitator's own screens, such
+# as members, settings and the facilitator bar, may be richer).
+PARTICIPANT_SOURCES = (
+    "templates/base.html",
+    "templates/403",
+    "templates/404",
+    "templates/conversations/join",
+    "templates/conversations/lobby",
+    "templates/pages/",
+    "templates/partials/form_field.html",
+    "templates/partials/woo_reference.html",
+    "templates/preparations/",
+    "templates/worksheets/",
+    "conversations/lobby_views.py",
+    "lib/text.py",
+    "worksheets/actions.py",
+    "worksheets/hints.py",
+)
+FACILITATOR_ONLY = ("templates/worksheets/facilitator_bar.html", "templates/worksheets/new.html")
+# A rough B1 measure used by Dutch government writers: short sentences (a colon or semicolon
+# starts a new one), and none of the officialese the "Direct duidelijk" word lists replace.
+MAX_WORDS = 20
+OFFICIALESE = {
+    "indien": "als",
+    "middels": "met",
+    "reeds": "al",
+    "teneinde": "om",
+    "derhalve": "daarom",
+    "dienen": "moeten",
+    "alsmede": "en",
+    "betreffende": "over",
+    "sessie": "(say what it means)",
+    "gearchiveerd": "(say what it means)",
+    "onthulling": "laten zien",
+    "functionaliteit": "(say what it does)",
+}
+
+
+def participant_messages() -> list[tuple[Entry, list[str]]]:
+    """Dutch messages used in a place participants see, with their source references."""
+    lines = po_path("nl").read_text(encoding="utf-8").splitlines()
+    found = []
+    for entry in messages("nl"):
+        references: list[str] = []
+        index = entry.line - 2
+        while index >= 0 and lines[index].startswith("#"):
+            if lines[index].startswith("#: "):
+                references += [ref.rsplit(":", 1)[0] for ref in lines[index][3:].split()]
+            index -= 1
+        shown = [ref for ref in references if ref.startswith(PARTICIPANT_SOURCES)]
+        if shown and not all(ref in FACILITATOR_ONLY for ref in shown):
+            found.append((entry, shown))
+    return found
+
+
+def test_participants_read_short_sentences_in_plain_dutch() -> None:
+    found = participant_messages()
+    assert len(found) > 100, "the participant texts were not found: is the scan broken?"
+    long, stiff = [], []
+    for entry, where in found:
+        for text in entry.msgstr.values():
+            for sentence in re.split(r"(?<=[.?!:;])\s+", text):
+                if len(sentence.split()) > MAX_WORDS:
+                    long.append(f"{where[0]}: {sentence!r}")
+            words = set(re.findall(r"[^\W\d_]+", text.lower()))
+            stiff += [
+                f"{where[0]}: {word!r} → {OFFICIALESE[word]}" for word in words & set(OFFICIALESE)
+            ]
+    assert not long, f"sentences of more than {MAX_WORDS} words for participants: {long}"
+    assert not stiff, f"officialese in texts for participants: {stiff}"

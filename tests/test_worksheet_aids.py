@@ -4,10 +4,12 @@ option, and undo for a removed card."""
 from __future__ import annotations
 
 import datetime
+import re
 import tomllib
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.utils import timezone
 
 from dilemmagesprek.conversations.models import Event
@@ -16,7 +18,14 @@ from dilemmagesprek.methods.woo import WOO_FILE, WooFileError, parse, woo_refere
 from dilemmagesprek.worksheets import actions as wa
 from dilemmagesprek.worksheets.hints import question_hints
 from dilemmagesprek.worksheets.models import Card, Column, RemovedCard
-from tests.factories import Cast, Furniture, columns, events_sent_on_commit, last_seq
+from tests.factories import (
+    Cast,
+    Furniture,
+    columns,
+    events_sent_on_commit,
+    last_seq,
+    make_facilitator,
+)
 
 pytest_plugins = ["tests.fixtures_domain"]
 
@@ -276,3 +285,44 @@ def test_it_publishes_an_accessibility_statement_in_both_languages(client, setti
     assert "WCAG 2.1" in dutch and "axe-core" in dutch
     assert "<h1>Accessibility statement</h1>" in english
     assert "WCAG 2.1" in english
+
+
+# --- the four kinds of dilemma, empty states, and the demo ---------------------------------
+
+
+def test_it_offers_the_four_kinds_of_dilemma_as_a_choice_in_the_preparation(
+    cast: Cast, client_as
+) -> None:
+    page = client_as("owner").get(f"/g/{cast.conversation.pk}/voorbereiding/").content.decode()
+
+    boxes = re.findall(r'<input type="checkbox" name="dilemma_kinds" value="(\w+)"', page)
+    assert boxes == ["relaties", "rechten", "financien", "ethiek"]
+    for label in ("Relaties en vertrouwen", "Rechten", "Financiën", "Ethische vragen"):
+        assert label in page
+
+
+def test_it_says_what_to_do_where_the_worksheet_is_still_empty(cast: Cast, client_as) -> None:
+    page = client_as("participant").get(f"/g/{cast.conversation.pk}/").content.decode()
+
+    assert "Nog geen acties. Schrijf op wat er nu gaat gebeuren, wie het doet en wanneer." in page
+    assert "Nog niemand heeft geantwoord. Iedereen geeft een score van 1" in page
+    assert 'placeholder="Kaart toevoegen…"' in page
+    assert "nog geen gronden gekozen" in page
+    newcomer = Client()
+    newcomer.force_login(make_facilitator("nieuwkomer"))
+    empty = newcomer.get("/gesprekken/").content.decode()
+    assert "Je hebt nog geen gesprekken." in empty
+
+
+@pytest.mark.django_db
+def test_the_demo_shows_options_tagged_with_woo_grounds(settings, tmp_path) -> None:
+    from dilemmagesprek.ops.demo import ensure_demo
+
+    settings.DATA_DIR = tmp_path
+    result = ensure_demo("http://testserver")
+
+    options = Column.objects.filter(conversation=result.conversation, matrix="options")
+    tags = {column.name: column.woo_grounds for column in options}
+    assert tags and all(tags.values()), tags
+    woo = woo_reference()
+    assert all(woo.ground(key) for keys in tags.values() for key in keys)

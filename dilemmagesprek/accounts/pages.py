@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 # When the checks in docs/accessibility.md were last run in full; update with the statement.
-ACCESSIBILITY_TESTED_ON = datetime.date(2026, 11, 28)
+ACCESSIBILITY_TESTED_ON = datetime.date(2026, 11, 29)
 
 
 @require_GET

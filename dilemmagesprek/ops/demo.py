@@ -88,6 +88,12 @@ OPTIONS = {
         "nadelen": ["Partners horen het als laatste; vertrouwen loopt schade op."],
     },
 }
+# The Woo grounds the group thinks are at stake per option (keys of methods/woo.toml), so the
+# demo shows the tags on the worksheet and in the report.
+WOO_GROUNDS = {
+    "Nu delen met partners, publiceren bij de brief": ["5.1-2-i", "5.2"],
+    "Alles publiceren bij de beleidsbrief": ["5.1-2-i"],
+}
 
 
 @dataclass
@@ -156,6 +162,9 @@ def _create_conversation(user: User) -> Conversation:
         actions.set_field(facilitator, key, text, None)
     _fill_matrix(conversation, facilitator, participants, "players", PLAYERS)
     _fill_matrix(conversation, owner, participants, "options", OPTIONS)
+    for column in Column.objects.filter(conversation=conversation, matrix="options"):
+        if column.name in WOO_GROUNDS:
+            actions.tag_woo_grounds(participants[1], column.pk, WOO_GROUNDS[column.name])
     conversation_actions.change_step(facilitator, 3)
     return conversation
 

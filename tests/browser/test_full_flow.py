@@ -8,24 +8,18 @@ conversation and the participant finds everything on the worksheet, read-only.
 Elements are found by what the method says (the worksheet's Dutch questions) and by stable
 ids, names and form actions, never by the translated text of a button: translations change,
 the method and the URLs do not.
-
-Set DG_SCREENSHOTS=1 to refresh docs/img/worksheet.png and docs/img/worksheet-phone.png.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
 
-IMG_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
 DESKTOP = {"width": 1400, "height": 900}
-PHONE = {"width": 390, "height": 844}
 
 TEXT_FIELDS = {
     "dilemma": "Een journalist vraagt de notulen van het crisisoverleg op.",
@@ -184,22 +178,6 @@ def evaluate(page: Page, score: int, remark: str) -> None:
     expect(page.locator("#field-satisfaction .dg-evaluations")).to_contain_text(remark)
 
 
-def screenshots(page: Page) -> None:
-    """Full-page pictures of the worksheet for the docs, desktop and phone width."""
-    if os.environ.get("DG_SCREENSHOTS") != "1":
-        return
-    IMG_DIR.mkdir(parents=True, exist_ok=True)
-    for name, viewport in (("worksheet.png", DESKTOP), ("worksheet-phone.png", PHONE)):
-        page.set_viewport_size(viewport)
-        page.reload()
-        page.evaluate("window.scrollTo(0, 0)")
-        height = page.evaluate("document.documentElement.scrollHeight")
-        # Clipped to the viewport's width: content that pokes out sideways is not the picture.
-        clip = {"x": 0, "y": 0, "width": viewport["width"], "height": height}
-        page.screenshot(path=str(IMG_DIR / name), full_page=True, clip=clip)
-    page.set_viewport_size(DESKTOP)
-
-
 @pytest.fixture
 def contexts(browser: Browser, live_app) -> Iterator[Callable[..., Page]]:
     """Open a fresh browser context (one person) per call; all are closed afterwards."""
@@ -329,8 +307,6 @@ def test_a_whole_conversation_from_invitation_to_closed_worksheet(live_app, cont
     fill_text(fac, "summary", TEXT_FIELDS["summary"])
     # The facilitator's step was swapped in place after their own save; it now shows both.
     expect(fac.locator("#field-satisfaction .dg-evaluations li")).to_have_count(2)
-
-    screenshots(fac)
 
     # Close the conversation. The status label is read from the button that sets it, so the
     # check holds whatever the translation says.

@@ -4,8 +4,9 @@ The facilitator prepares a conversation, invites the dilemma owner and a partici
 leads all five steps; the owner confirms the shared question and the choice; the participant
 writes in a table. Every action is a key press (Tab, Shift+Tab, Enter, Space, arrows, Escape)
 or typed text. Along the way the test checks what keyboard users depend on: the skip link,
-a visible focus, a tab order that follows the worksheet, no keyboard trap, every table cell
-reachable and editable, and focus that comes back after a dialog or a save.
+a visible focus with a contrast of at least 3:1 at every stop, a tab order that follows the
+worksheet, no keyboard trap, every table cell reachable and editable, and focus that comes
+back after a dialog or a save.
 
 Locators only say *which* element the keyboard should reach; `tab_to` then presses Tab until
 that element has the focus, and fails when it never gets there.
@@ -55,25 +56,54 @@ def type_into(page: Page, target: Locator, text: str) -> None:
     page.keyboard.type(text)
 
 
+# The focus ring and its contrast (WCAG 1.4.11: 3:1 against what surrounds it). Our ring is
+# two rings: a yellow outline and a dark shadow inside it; one of them must stand out from the
+# background the element sits on (the first opaque background of its ancestors).
 FOCUS_STATE = """() => {
   const el = document.activeElement;
   const style = getComputedStyle(el);
   const box = el.getBoundingClientRect();
+  const parse = (text) => {
+    const match = /rgba?\\(([^)]+)\\)/.exec(text || "");
+    if (!match) return null;
+    const [r, g, b, a] = match[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return { r, g, b, a: a === undefined ? 1 : a };
+  };
+  const luminance = ({ r, g, b }) => {
+    const f = (v) => (v /= 255) <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const contrast = (x, y) => {
+    const [light, dark] = [luminance(x), luminance(y)].sort((p, q) => q - p);
+    return (light + 0.05) / (dark + 0.05);
+  };
+  let background = { r: 255, g: 255, b: 255, a: 1 };
+  for (let node = el.parentElement; node; node = node.parentElement) {
+    const colour = parse(getComputedStyle(node).backgroundColor);
+    if (colour && colour.a >= 0.9) { background = colour; break; }
+  }
+  const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+  const rings = [];
+  if (outline) rings.push(parse(style.outlineColor));
+  for (const match of style.boxShadow.matchAll(/rgba?\\([^)]+\\)/g)) rings.push(parse(match[0]));
   return {
-    outline: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+    outline: outline,
     shadow: style.boxShadow !== "none",
     size: box.width > 0 && box.height > 0,
+    contrast: Math.max(0, ...rings.filter(Boolean).map((ring) => contrast(ring, background))),
     html: el.outerHTML.slice(0, 120),
   };
 }"""
 
 
 def assert_focus_visible(page: Page) -> None:
-    """The focused element shows a focus ring (outline or shadow) and takes up space."""
+    """The focused element shows a focus ring (outline or shadow) that takes up space and
+    has a contrast of at least 3:1 with the background around it."""
     if page.evaluate("document.activeElement === document.body"):
         return
     state = page.evaluate(FOCUS_STATE)
     assert (state["outline"] or state["shadow"]) and state["size"], state
+    assert state["contrast"] >= 3, state
 
 
 def focus_trail(page: Page, limit: int = 1500) -> list[dict]:

@@ -269,3 +269,85 @@ def test_the_current_step_is_not_told_by_colour_alone(sites: Sites) -> None:
         "links => links.map(a => Number(getComputedStyle(a).fontWeight))"
     )
     assert sorted(weights)[-1] >= 700 and weights.count(sorted(weights)[-1]) == 1, weights
+
+
+MOTION = """() => {
+  const moving = [];
+  for (const el of document.querySelectorAll("*")) {
+    for (const pseudo of [null, "::before", "::after"]) {
+      const style = getComputedStyle(el, pseudo);
+      const seconds = (list) => list.split(",").map((t) => parseFloat(t) || 0);
+      const transition = Math.max(...seconds(style.transitionDuration));
+      const animated = style.animationName !== "none"
+        && Math.max(...seconds(style.animationDuration)) > 0;
+      if (transition > 0 || animated) {
+        moving.push((el.className || el.tagName) + (pseudo || ""));
+      }
+    }
+  }
+  return { moving: moving, scroll: getComputedStyle(document.documentElement).scrollBehavior };
+}"""
+
+
+def test_reduced_motion_switches_off_every_transition_and_animation(
+    browser: Browser, live_app, sites: Sites
+) -> None:
+    """With `prefers-reduced-motion: reduce` emulated nothing on the page moves: no transition,
+    no animation, no smooth scrolling; without it, the gentle colour transitions are there
+    (so the check above is not empty by accident)."""
+    found = {}
+    for motion in ("no-preference", "reduce"):
+        context = new_context(browser, live_app, reduced_motion=motion)
+        try:
+            page = context.new_page()
+            page.goto(demo(live_app).participant_links[1])
+            expect(page.locator("#worksheet")).to_be_visible()
+            page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+            found[motion] = page.evaluate(MOTION)
+        finally:
+            context.close()
+    assert found["no-preference"]["moving"], "expected the gentle transitions on buttons"
+    assert found["reduce"]["moving"] == [], found["reduce"]["moving"][:5]
+    assert found["reduce"]["scroll"] == "auto"
+
+
+def test_states_are_told_in_words_or_signs_as_well_as_colour(sites: Sites) -> None:
+    """WCAG 1.4.1: errors, pressed toggles, confirmations and links in running text carry a
+    sign, a word or an underline besides their colour."""
+    page = sites.other
+    page.goto("/gesprekken/nieuw/")
+    submit(page.locator("form:has(#id_title)"))
+    error = page.locator("#id_title_error .dg-error")
+    expect(error).to_be_visible()
+    assert "⚠" in error.evaluate("el => getComputedStyle(el, '::before').content")
+    expect(page.locator("#id_title")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#id_title")).to_have_attribute(
+        "aria-describedby", re.compile(r"\bid_title_error\b")
+    )
+
+    # A pressed toggle says so with a tick and aria-pressed, not only by turning blue.
+    lead = sites.facilitator
+    lead.goto(sites.demo)
+    lock = "#step-3 form:has(input[name=option][value=locked])"
+    submit(lead.locator(lock))
+    pressed = lead.locator(f"{lock} button[aria-pressed=true]")
+    expect(pressed).to_have_count(1)
+    assert "✓" in pressed.evaluate("el => getComputedStyle(el, '::before').content")
+    submit(lead.locator(lock))
+    expect(lead.locator(f"{lock} button[aria-pressed=false]")).to_have_count(1)
+
+    # Links inside running text (paragraphs, list items, table cells) are underlined.
+    for who, path in (
+        (lead, sites.demo),
+        (lead, f"{sites.demo}voorbereiding/"),
+        (sites.participant, "/toegankelijkheid/"),
+        (sites.other, f"{sites.fresh}leden/"),
+    ):
+        who.goto(path)
+        bare = who.evaluate(
+            """() => [...document.querySelectorAll("main p a, main li a, main td a")]
+                .filter((a) => !a.closest("nav") && !a.matches(".dg-button, .dg-pager__link"))
+                .filter((a) => !getComputedStyle(a).textDecorationLine.includes("underline"))
+                .map((a) => a.outerHTML.slice(0, 100))"""
+        )
+        assert bare == [], (path, bare)
