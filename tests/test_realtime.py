@@ -348,3 +348,40 @@ def test_every_role_may_use_every_client_message(people, role):
         await comm.disconnect()
 
     run(scenario)
+
+
+@pytest.mark.skipif(not __import__("os").environ.get("REDIS_URL"), reason="needs Redis")
+def test_a_crowd_arriving_and_leaving_at_once_shares_a_few_redis_connections() -> None:
+    from types import SimpleNamespace
+
+    from dilemmagesprek.realtime import presence
+
+    crowd = [
+        SimpleNamespace(
+            conversation_id="crowd-test",
+            member_id=f"m{n}",
+            role="deelnemer",
+            socket_id=f"s{n}",
+            display_name=f"Persoon {n}",
+        )
+        for n in range(300)
+    ]
+
+    async def scenario() -> None:
+        presence._client.cache_clear()  # a client bound to this test's event loop
+        try:
+            async def connections() -> set[str]:
+                clients = await presence._client().client_list()
+                return {c["id"] for c in clients if c["name"] == "dilemmagesprek-presence"}
+
+            before = await connections()  # other tests' processes and event loops
+            await asyncio.gather(*(presence.arrive(s) for s in crowd))
+            assert len(await presence.present("crowd-test")) == 300
+            assert len((await connections()) - before) <= presence.PRESENCE_CONNECTIONS
+            await asyncio.gather(*(presence.leave(s) for s in crowd))
+            assert await presence.present("crowd-test") == []
+        finally:
+            await presence._client().aclose()
+            presence._client.cache_clear()
+
+    run(scenario)

@@ -143,7 +143,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     def resync(self) -> None:
         if not self.replaying:
-            asyncio.get_running_loop().create_task(self._replay(self.sent_seq))
+            asyncio.get_running_loop().create_task(self._replay(self.sent_seq, hello=False))
 
     # --- internals --------------------------------------------------------------------------
 
@@ -175,8 +175,13 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.sent_seq = max(self.sent_seq, seq)
         self.queue.put_nowait(frame)
 
-    async def _replay(self, last_seq: int) -> None:
-        """Send every event after `last_seq` from the database, then what arrived meanwhile."""
+    async def _replay(self, last_seq: int, hello: bool = True) -> None:
+        """Send every event after `last_seq` from the database, then what arrived meanwhile.
+
+        Answering the client's `hello` ends with `ready` and the presence list; a repair the
+        server starts itself (a gap, the reconciler) sends only the missing events, so the
+        client sees nothing it did not ask for.
+        """
         self.replaying = True
         try:
             events, current = await database_sync_to_async(_events_after)(
@@ -203,6 +208,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 self._enqueue(seq, frame)
         self.buffer.clear()
         self.replaying = False
+        if not hello:
+            return
         self.queue.put_nowait(encode({"type": "ready", "seq": self.sent_seq}))
         # Who is here, for this socket: presence frames sent while it replayed were skipped.
         try:

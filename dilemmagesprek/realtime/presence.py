@@ -37,9 +37,23 @@ def _entry(socket) -> str:
     return f"{socket.member_id}|{socket.role}|{socket.socket_id}|{socket.display_name}"
 
 
+# Connections one process uses for presence. When hundreds of sockets arrive or leave at once
+# (a restart, the end of a large session) their calls wait for a free connection instead of
+# opening one each: redis-py's plain pool refuses past its limit ("Too many connections").
+PRESENCE_CONNECTIONS = 16
+
+
 @cache
 def _client() -> aioredis.Redis:
-    return aioredis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    pool = aioredis.BlockingConnectionPool.from_url(
+        settings.REDIS_URL,
+        max_connections=PRESENCE_CONNECTIONS,
+        timeout=5,  # seconds a call waits for a connection before it fails
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        client_name="dilemmagesprek-presence",  # to be told apart in Redis's CLIENT LIST
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 async def arrive(socket) -> None:
