@@ -125,6 +125,27 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     # A new card needs the server's rendering, but only of the step it is in.
     assert refreshes and all("?regions=step-2" in url for url in refreshes), refreshes
 
+    # The facilitator puts the card in the spotlight; Piet rewords it. The new wording comes
+    # in the event itself, on the card and in the spotlight, without a fetch.
+    fac_card = facilitator.locator("#step-2 .dg-card", has_text="Wil de brief op tijd versturen")
+    fac_card.locator("form input[name=command][value=spotlight] ~ button").click()
+    expect(paula.locator("#spotlight .dg-spotlight__text")).to_have_text(
+        "Wil de brief op tijd versturen"
+    )
+    fetched_before = len(refreshes)
+    piet_card = piet.locator("#step-2 .dg-card", has_text="Wil de brief op tijd versturen")
+    piet_card.locator("summary").click()
+    piet_card.locator("textarea[name=text]").fill("Wil de brief echt op tijd versturen")
+    piet_card.locator("details form button[type=submit]").click()
+    expect(paula.locator("#step-2 .dg-card__text")).to_contain_text(
+        ["Wil de brief echt op tijd versturen"]
+    )
+    expect(paula.locator("#spotlight .dg-spotlight__text")).to_have_text(
+        "Wil de brief echt op tijd versturen"
+    )
+    assert len(refreshes) == fetched_before, refreshes[fetched_before:]
+    expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
+
     # Offline: the owner saves while disconnected; nothing is lost, it arrives once back.
     owner_context.set_offline(True)
     owner.locator("#field-needs-text").fill("Steun van de directeur")

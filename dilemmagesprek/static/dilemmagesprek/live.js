@@ -111,51 +111,88 @@
     return ids.indexOf(null) >= 0 ? ALL : ids;
   }
 
-  // The most frequent change, a saved text, needs no fetch at all: the event carries the text
-  // and its version. Only for fields marked data-dg-inplace (nothing else on the page depends
-  // on their text); a form the user is busy with keeps its text and the version it started
-  // from, so their own save merges as before.
+  // Text as the server prints it (linebreaksbr): lines with <br> between them.
+  function setLines(element, text) {
+    element.textContent = "";
+    text.split(/\r\n|\r|\n/).forEach(function (line, index) {
+      if (index) element.appendChild(document.createElement("br"));
+      element.appendChild(document.createTextNode(line));
+    });
+  }
+
+  function isBusy(form) {
+    return isDirty(form) || form.contains(document.activeElement) ||
+      form.hasAttribute("data-dg-pending");
+  }
+
+  // The most frequent changes, a saved text or a card's new wording, need no fetch at all:
+  // the event carries the text. A form the user is busy with keeps its own text (and, for a
+  // field, the version it started from), so their own save merges as before.
   function applyInPlace(frame) {
     var data = frame.data || {};
-    if (frame.event !== "field.updated" || typeof data.text !== "string") return false;
-    var box = document.getElementById("field-" + data.key);
-    if (!box || !box.hasAttribute("data-dg-inplace")) return false;
-    var form = box.querySelector("form");
-    var shown = box.querySelector(".dg-field__text");
-    if (form) {
-      var busy = isDirty(form) || form.contains(document.activeElement) ||
-        form.hasAttribute("data-dg-pending");
-      var text = form.querySelector("textarea[name=text]");
-      var version = form.querySelector("input[name=version]");
-      if (!text || !version) return false;
-      if (!busy) {
-        text.value = text.defaultValue = data.text;
-        version.value = version.defaultValue = String(data.version);
-      }
-    } else if (shown) {
-      shown.textContent = "";
-      if (data.text) {
-        data.text.split(/\r\n|\r|\n/).forEach(function (line, index) {
-          if (index) shown.appendChild(document.createElement("br"));
-          shown.appendChild(document.createTextNode(line));
-        });
-      } else {
-        var empty = document.createElement("span");
-        empty.className = "dg-muted";
-        empty.textContent = shown.getAttribute("data-label-empty") || "";
-        shown.appendChild(empty);
-      }
-    } else {
-      return false;
-    }
+    if (typeof data.text !== "string") return false;
+    var changed = null;
+    if (frame.event === "field.updated") changed = fieldInPlace(data);
+    else if (frame.event === "card.updated") changed = cardInPlace(data);
+    if (!changed) return false;
     if (String(frame.actor) !== me) {
-      var region = box.closest("[data-dg-region]");
+      var region = changed.closest("[data-dg-region]");
       var name = region && region.getAttribute("data-dg-name");
       if (name && changedSteps.indexOf(name) < 0) changedSteps.push(name);
       scheduleAnnouncement();
     }
     document.dispatchEvent(new CustomEvent("dg:patched"));
     return true;
+  }
+
+  // A card: its text, its edit form and the quote in its remove dialog; and the spotlight
+  // when it shows this card.
+  function cardInPlace(data) {
+    var card = document.getElementById("card-" + data.id);
+    var shown = card && card.querySelector(".dg-card__text");
+    if (!shown) return null;
+    setLines(shown, data.text);
+    var form = card.querySelector("form");
+    var text = form && form.querySelector("textarea[name=text]");
+    if (text && !isBusy(form)) text.value = text.defaultValue = data.text;
+    var remove = card.querySelector("[data-dg-quote]");
+    if (remove) remove.setAttribute("data-dg-quote", data.text);
+    document.querySelectorAll(".dg-spotlight[data-dg-card]").forEach(function (spot) {
+      var spotText = spot.querySelector(".dg-spotlight__text");
+      if (spot.getAttribute("data-dg-card") === String(data.id) && spotText) {
+        setLines(spotText, data.text);
+      }
+    });
+    return card;
+  }
+
+  // A text field marked data-dg-inplace: nothing else on the page (a confirmation, hints)
+  // depends on its text.
+  function fieldInPlace(data) {
+    var box = document.getElementById("field-" + data.key);
+    if (!box || !box.hasAttribute("data-dg-inplace")) return null;
+    var form = box.querySelector("form");
+    var shown = box.querySelector(".dg-field__text");
+    if (form) {
+      var text = form.querySelector("textarea[name=text]");
+      var version = form.querySelector("input[name=version]");
+      if (!text || !version) return null;
+      if (!isBusy(form)) {
+        text.value = text.defaultValue = data.text;
+        version.value = version.defaultValue = String(data.version);
+      }
+    } else if (shown && data.text) {
+      setLines(shown, data.text);
+    } else if (shown) {
+      var empty = document.createElement("span");
+      empty.className = "dg-muted";
+      empty.textContent = shown.getAttribute("data-label-empty") || "";
+      shown.textContent = "";
+      shown.appendChild(empty);
+    } else {
+      return null;
+    }
+    return box;
   }
 
   function want(regions) {
