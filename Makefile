@@ -4,6 +4,7 @@
 #   make test    ruff, the whole suite on SQLite, the non-browser suite on PostgreSQL + Redis
 #   make lock    regenerate requirements/*.lock from pyproject.toml
 #   make bench   run bench/run.py (latency of the live path; see its docstring)
+#   make loadtest  run bench/loadtest.py (2 workers, PostgreSQL + Redis, ~20 min; see its docstring)
 #   make clean   remove the virtualenv and caches (never the data directory)
 #
 # Installs are keyed to stamp files in the virtualenv, so they rerun only when a lock file
@@ -41,7 +42,7 @@ LOCK_FLAGS := --quiet --allow-unsafe --generate-hashes --strip-extras --all-buil
 	--no-emit-index-url --no-emit-find-links
 LOCK_ARGS ?=
 
-.PHONY: help run test lock bench clean debian-runtime debian-test
+.PHONY: help run test lock bench loadtest clean debian-runtime debian-test
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -111,6 +112,11 @@ lock: $(LOCK_TOOLS)/bin/pip-compile
 # Its BENCH_* environment variables (see its docstring) pass straight through.
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/run.py
+
+# Not part of `make test`: it needs PostgreSQL and Redis and takes about 20 minutes. Its
+# LOADTEST_* environment variables (see bench/loadtest.py) pass straight through.
+loadtest: $(TEST_STAMP)
+	$(BIN)/python bench/loadtest.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-results build *.egg-info
