@@ -8,28 +8,35 @@ action leaves no trace at all.
 
 from __future__ import annotations
 
+import ast
 import datetime
 import inspect
 import json
+import re
 from itertools import product
+from pathlib import Path
 from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+import dilemmagesprek
 from dilemmagesprek.conversations import actions as ca
 from dilemmagesprek.conversations import events as events_module
-from dilemmagesprek.conversations import joining
+from dilemmagesprek.conversations import joining, retention
 from dilemmagesprek.conversations.models import Conversation, Event, Member
 from dilemmagesprek.conversations.permissions import TRANSITIONS
 from dilemmagesprek.preparations import actions as preparation_actions
 from dilemmagesprek.preparations.actions import save_preparation
 from dilemmagesprek.preparations.models import Preparation
 from dilemmagesprek.worksheets import actions as wa
+from dilemmagesprek.worksheets import facilitation
 from dilemmagesprek.worksheets.models import Card, Column, Evaluation, FieldValue, NextStep
 from tests.factories import (
+    CLIENT_RULES,
     Cast,
+    apply_event,
     assert_refused,
     bring_to_status,
     columns,
@@ -88,6 +95,10 @@ COVERED_ACTIONS = {
         "restore_card",
     },
     preparation_actions: {"save_preparation"},
+    # tested in test_facilitation.py
+    facilitation: {"set_step_option", "set_anonymous", "lock_field", "reveal_step", "spotlight"},
+    # tested in test_retention.py
+    retention: {"set_retention"},
 }
 
 
@@ -103,6 +114,110 @@ def test_it_has_tests_for_every_action(module) -> None:
     }
 
     assert actions == COVERED_ACTIONS[module]
+
+
+# --- every event type has a client rule ----------------------------------------------------
+
+APP_SOURCE = Path(dilemmagesprek.__file__).resolve().parent
+LIVE_PROTOCOL = APP_SOURCE.parent / "docs" / "live-protocol.md"
+
+
+def _literal_strings(node: ast.expr) -> list[str] | None:
+    """The strings an expression can be when it is spelled out ("a" or "a" if x else "b")."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        body, orelse = _literal_strings(node.body), _literal_strings(node.orelse)
+        return None if body is None or orelse is None else body + orelse
+    return None
+
+
+def recorded_event_types() -> dict[str, list[str]]:
+    """Every event type the app records, from the type given to each `record(...)` call.
+
+    Returns the types with where they are recorded. A type the source does not spell out
+    fails: this list, and so the test below, would silently miss it.
+    """
+    found: dict[str, list[str]] = {}
+    unreadable = []
+    for path in sorted(APP_SOURCE.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name != "record":
+                continue
+            place = f"{path.relative_to(APP_SOURCE.parent)}:{node.lineno}"
+            argument = (
+                node.args[2]
+                if len(node.args) > 2
+                else next((k.value for k in node.keywords if k.arg == "type"), None)
+            )
+            types = None if argument is None else _literal_strings(argument)
+            if types is None:
+                unreadable.append(place)
+                continue
+            for type in types:
+                found.setdefault(type, []).append(place)
+    assert not unreadable, f"spell out the event type at {unreadable} so tests can find it"
+    return found
+
+
+def documented_event_types() -> set[str]:
+    """The event types in the table "Event types" of docs/live-protocol.md."""
+    text = LIVE_PROTOCOL.read_text(encoding="utf-8")
+    table = text.split("### Event types", 1)[1].split("\n#", 1)[0]
+    rows = [line.split("|")[1] for line in table.splitlines() if line.startswith("| `")]
+    return {name for cell in rows for name in re.findall(r"`([a-z_]+\.[a-z_]+)`", cell)}
+
+
+def test_it_finds_the_event_types_the_app_records() -> None:
+    recorded = recorded_event_types()
+
+    # The parser sees every module's calls, those spread over several lines too.
+    assert {
+        "conversation.created",
+        "conversation.step_option",
+        "conversation.revealed",
+        "column.moved",
+        "column.tagged",
+        "member.waiting",
+        "evaluation.saved",
+        "preparation.updated",
+        "conversation.imported",
+    } <= set(recorded)
+    assert {"card.added", "field.updated", "member.added"} <= documented_event_types()
+
+
+def test_it_has_a_client_rule_for_every_event_type() -> None:
+    """A live client must know every event the app records or documents; `apply_event` has a
+    rule per type (tests/factories.py CLIENT_RULES), and `verify_action` checks each rule."""
+    recorded = recorded_event_types()
+    types = set(recorded) | documented_event_types()
+
+    missing = {
+        type: recorded.get(type, ["docs/live-protocol.md"]) for type in types - set(CLIENT_RULES)
+    }
+    assert missing == {}, "add a rule to apply_event in tests/factories.py for each"
+
+
+def test_it_keeps_no_client_rule_for_an_event_nobody_records() -> None:
+    assert set(CLIENT_RULES) - set(recorded_event_types()) == set()
+
+
+def test_it_documents_no_event_type_the_app_does_not_record() -> None:
+    assert documented_event_types() - set(recorded_event_types()) == set()
+
+
+def test_it_documents_every_event_type_the_app_records() -> None:
+    # docs/live-protocol.md is what a client author reads: a new type must be in its table.
+    assert set(recorded_event_types()) - documented_event_types() == set()
+
+
+def test_a_client_fails_loudly_on_an_event_it_does_not_know(cast: Cast) -> None:
+    with pytest.raises(AssertionError, match="no client rule for event type 'card.exploded'"):
+        apply_event(state_of(cid(cast)), "card.exploded", {"id": "x"})
 
 
 # --- starting a conversation ---------------------------------------------------------------

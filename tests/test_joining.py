@@ -8,6 +8,7 @@ from dilemmagesprek.conversations import actions as conversation_actions
 from dilemmagesprek.conversations import joining
 from dilemmagesprek.conversations.models import Conversation, Member
 from dilemmagesprek.worksheets import actions
+from tests.factories import state_of, verify_action
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +61,72 @@ def test_it_lets_a_newcomer_in_after_the_facilitator_admits_them(running):
     assert guest.get(f"/g/{conversation.pk}/").status_code == 200
     newcomer.refresh_from_db()
     assert newcomer.role == Member.Role.OBSERVER and not newcomer.waiting
+
+
+def test_it_tells_every_screen_who_waits_and_who_was_let_in(running):
+    conversation, facilitator, facilitator_client = running
+    guest = Client()
+
+    verify_action(
+        conversation.pk, lambda: guest.post("/doe-mee/", {"code": conversation.join_code})
+    )
+    _, (event,) = verify_action(
+        conversation.pk,
+        lambda: guest.post("/doe-mee/naam/", {"display_name": "Nieuwe collega"}),
+        "member.waiting",
+    )
+    newcomer = event.data["id"]
+    assert event.actor_id is None  # not a member yet
+    assert state_of(conversation.pk)["members"][newcomer]["waiting"] is True
+    response, (event,) = verify_action(
+        conversation.pk,
+        lambda: facilitator_client.post(
+            f"/g/{conversation.pk}/leden/{newcomer}/toelaten/", {"role": "waarnemer"}
+        ),
+        "member.admitted",
+    )
+    assert response.status_code == 303
+    assert event.data == {"id": newcomer, "display_name": "Nieuwe collega", "role": "waarnemer"}
+    assert state_of(conversation.pk)["members"][newcomer] == {
+        "display_name": "Nieuwe collega",
+        "role": "waarnemer",
+        "has_link": False,
+        "joined": True,
+        "waiting": False,
+    }
+
+
+def test_it_tells_every_screen_a_newcomer_was_sent_away(running):
+    conversation, _facilitator, facilitator_client = running
+    newcomer = joining.enter_lobby(conversation, "Onbekende")
+
+    verify_action(
+        conversation.pk,
+        lambda: facilitator_client.post(f"/g/{conversation.pk}/leden/{newcomer.pk}/verwijderen/"),
+        "member.removed",
+    )
+
+    assert newcomer.pk not in state_of(conversation.pk)["members"]
+
+
+def test_it_turns_the_code_off_and_on_from_the_members_page(running):
+    conversation, _facilitator, facilitator_client = running
+    url = f"/g/{conversation.pk}/code/"
+
+    _, (event,) = verify_action(
+        conversation.pk,
+        lambda: facilitator_client.post(url, {"enabled": "0"}),
+        "conversation.join_code",
+    )
+    assert event.data == {"enabled": False}
+    _, (event,) = verify_action(
+        conversation.pk,
+        lambda: facilitator_client.post(url, {"enabled": "1"}),
+        "conversation.join_code",
+    )
+    # The event says only that there is a code: the code itself is for the facilitator's page.
+    assert event.data == {"enabled": True}
+    assert state_of(conversation.pk)["conversation"]["join_code"] is True
 
 
 def test_it_tells_a_refused_newcomer(running):

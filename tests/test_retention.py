@@ -18,7 +18,9 @@ from dilemmagesprek.preparations.actions import save_preparation
 from dilemmagesprek.preparations.models import Preparation
 from dilemmagesprek.worksheets import actions
 from dilemmagesprek.worksheets.models import Card, Column, FieldValue
+from tests.factories import Cast, assert_refused, state_of, verify_action
 
+pytest_plugins = ["tests.fixtures_domain"]
 pytestmark = pytest.mark.django_db
 
 
@@ -88,6 +90,33 @@ def test_the_facilitator_chooses_the_period_within_the_admins_limits(closed):
         retention.set_retention(owner, 10)
     conversation.refresh_from_db()
     assert conversation.retention_days == 30
+
+
+@override_settings(RETENTION_MIN_DAYS=7, RETENTION_MAX_DAYS=30)
+def test_it_tells_every_screen_the_new_retention_period(cast: Cast) -> None:
+    conversation_id = cast.conversation.pk
+
+    conversation, (event,) = verify_action(
+        conversation_id,
+        lambda: retention.set_retention(cast.facilitator, 7),
+        "conversation.retention",
+    )
+
+    assert event.data == {"days": 7}
+    assert conversation.retention_days == 7
+    assert state_of(conversation_id)["conversation"]["retention_days"] == 7
+    for days in (6, 31, True, "10"):
+        assert_refused(
+            conversation_id,
+            lambda days=days: retention.set_retention(cast.facilitator, days),
+            ValidationError,
+        )
+    for member in (cast.owner, cast.alice, cast.observer):
+        assert_refused(
+            conversation_id,
+            lambda member=member: retention.set_retention(member, 10),
+            PermissionDenied,
+        )
 
 
 def test_the_owner_can_destroy_at_once_after_confirming(closed):

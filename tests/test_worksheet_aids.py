@@ -16,18 +16,26 @@ from dilemmagesprek.conversations.models import Event
 from dilemmagesprek.methods.loader import get_method
 from dilemmagesprek.methods.woo import WOO_FILE, WooFileError, parse, woo_reference
 from dilemmagesprek.worksheets import actions as wa
+from dilemmagesprek.worksheets import facilitation
 from dilemmagesprek.worksheets.hints import question_hints
 from dilemmagesprek.worksheets.models import Card, Column, RemovedCard
 from tests.factories import (
     Cast,
     Furniture,
+    assert_refused,
     columns,
     events_sent_on_commit,
     last_seq,
     make_facilitator,
+    state_of,
+    verify_action,
 )
 
 pytest_plugins = ["tests.fixtures_domain"]
+
+
+def cid(cast: Cast) -> str:
+    return cast.conversation.pk
 
 
 # --- hints on "Wat is de gedeelde vraag?" ----------------------------------------------------
@@ -137,6 +145,27 @@ def test_it_tags_an_option_with_woo_grounds_in_the_order_of_the_law(cast: Cast) 
     assert sent == []
 
 
+def test_it_tells_every_screen_the_tags_of_an_option(cast: Cast) -> None:
+    option = columns(cast.conversation, "options")[1]
+
+    verify_action(
+        cid(cast), lambda: wa.tag_woo_grounds(cast.alice, option.pk, ["5.2"]), "column.tagged"
+    )
+    verify_action(
+        cid(cast),
+        lambda: wa.tag_woo_grounds(cast.bob, option.pk, ["5.1-2-e", "5.2"]),
+        "column.tagged",
+    )
+    verify_action(cid(cast), lambda: wa.tag_woo_grounds(cast.bob, option.pk, ["5.2", "5.1-2-e"]))
+    # A renamed option keeps its tags.
+    verify_action(
+        cid(cast), lambda: wa.rename_column(cast.alice, option.pk, "Na de zomer"), "column.renamed"
+    )
+    assert state_of(cid(cast))["columns"][option.pk]["woo_grounds"] == ["5.1-2-e", "5.2"]
+    verify_action(cid(cast), lambda: wa.tag_woo_grounds(cast.alice, option.pk, []), "column.tagged")
+    assert state_of(cid(cast))["columns"][option.pk]["woo_grounds"] == []
+
+
 @pytest.mark.parametrize(
     ("who", "matrix", "grounds", "error"),
     [
@@ -150,8 +179,9 @@ def test_it_refuses_tags_it_cannot_place(cast: Cast, who, matrix, grounds, error
     column = columns(cast.conversation, matrix)[0]
     seq = last_seq(cast.conversation.pk)
 
-    with pytest.raises(error):
-        wa.tag_woo_grounds(getattr(cast, who), column.pk, grounds)
+    assert_refused(
+        cid(cast), lambda: wa.tag_woo_grounds(getattr(cast, who), column.pk, grounds), error
+    )
 
     column.refresh_from_db()
     assert column.woo_grounds == []
@@ -211,18 +241,47 @@ def test_it_puts_a_removed_card_back_as_it_was(cast: Cast, furniture: Furniture)
     assert sent[0].data["author"] == before.author_id
 
 
+def test_it_tells_every_screen_a_card_came_back(cast: Cast, furniture: Furniture) -> None:
+    card = furniture.card
+    verify_action(cid(cast), lambda: wa.remove_card(cast.facilitator, card.pk), "card.removed")
+
+    verify_action(cid(cast), lambda: wa.restore_card(cast.facilitator, card.pk), "card.restored")
+
+    assert state_of(cid(cast))["cards"][card.pk]["text"] == card.text
+
+
+def test_it_brings_back_a_card_written_alone_still_hidden(cast: Cast) -> None:
+    player = columns(cast.conversation, "players")[0]
+    facilitation.set_step_option(cast.facilitator, 2, "private", True)
+    card = wa.add_card(cast.alice, player.pk, "standpunten", "Nog van niemand gezien")
+    wa.remove_card(cast.alice, card.pk)
+
+    _, (event,) = verify_action(
+        cid(cast), lambda: wa.restore_card(cast.alice, card.pk), "card.restored"
+    )
+
+    assert "text" not in event.data
+    assert state_of(cid(cast))["cards"][card.pk] == {
+        "column": player.pk,
+        "row": "standpunten",
+        "hidden": True,
+    }
+
+
 def test_it_lets_only_the_remover_undo_and_only_for_a_while(
     cast: Cast, furniture: Furniture
 ) -> None:
     wa.remove_card(cast.facilitator, furniture.card.pk)
 
-    with pytest.raises(ValidationError):
-        wa.restore_card(cast.alice, furniture.card.pk)
+    assert_refused(
+        cid(cast), lambda: wa.restore_card(cast.alice, furniture.card.pk), ValidationError
+    )
     RemovedCard.objects.filter(pk=furniture.card.pk).update(
         removed_at=timezone.now() - wa.UNDO_WINDOW - datetime.timedelta(seconds=1)
     )
-    with pytest.raises(ValidationError):
-        wa.restore_card(cast.facilitator, furniture.card.pk)
+    assert_refused(
+        cid(cast), lambda: wa.restore_card(cast.facilitator, furniture.card.pk), ValidationError
+    )
     assert not Card.objects.filter(pk=furniture.card.pk).exists()
 
 
@@ -231,12 +290,52 @@ def test_it_keeps_an_anonymous_card_anonymous_when_it_comes_back(cast: Cast) -> 
     card = wa.add_card(cast.alice, player.pk, "belangen", "Niemand weet van wie", anonymous=True)
     wa.remove_card(cast.alice, card.pk)
 
-    with events_sent_on_commit() as sent:
-        wa.restore_card(cast.alice, card.pk)
+    _, (event,) = verify_action(
+        cid(cast), lambda: wa.restore_card(cast.alice, card.pk), "card.restored"
+    )
 
-    event = Event.objects.get(pk=sent[0].pk)
+    event = Event.objects.get(pk=event.pk)
     assert event.actor is None
     assert event.data["author"] is None
+
+
+@pytest.mark.parametrize("raise_anonymity", ["step", "conversation"])
+def test_a_card_put_back_is_anonymous_when_anonymity_was_raised_meanwhile(
+    cast: Cast, raise_anonymity: str
+) -> None:
+    player = columns(cast.conversation, "players")[0]
+    card = wa.add_card(cast.alice, player.pk, "standpunten", "Eerst met naam geschreven")
+    wa.remove_card(cast.alice, card.pk)
+    if raise_anonymity == "step":
+        facilitation.set_step_option(cast.facilitator, 2, "anonymous", True)
+    else:
+        facilitation.set_anonymous(cast.facilitator, True)
+
+    _, (event,) = verify_action(
+        cid(cast), lambda: wa.restore_card(cast.alice, card.pk), "card.restored"
+    )
+
+    # Anonymity is never lowered for what was written: the undo does not bring her name back.
+    event = Event.objects.get(pk=event.pk)
+    assert event.actor is None and event.data["author"] is None
+    assert Card.objects.get(pk=card.pk).anonymous
+
+
+def test_a_card_written_alone_shows_when_it_comes_back_after_write_alone_ended(
+    cast: Cast,
+) -> None:
+    player = columns(cast.conversation, "players")[0]
+    facilitation.set_step_option(cast.facilitator, 2, "private", True)
+    card = wa.add_card(cast.alice, player.pk, "standpunten", "Alleen geschreven")
+    wa.remove_card(cast.alice, card.pk)
+    facilitation.set_step_option(cast.facilitator, 2, "private", False)
+
+    _, (event,) = verify_action(
+        cid(cast), lambda: wa.restore_card(cast.alice, card.pk), "card.restored"
+    )
+
+    assert event.data["text"] == "Alleen geschreven"
+    assert not Card.objects.get(pk=card.pk).hidden
 
 
 def test_it_offers_undo_on_the_worksheet_to_the_remover_only(

@@ -291,6 +291,12 @@ def restore_card(actor: Member, card_id: str) -> Card:
         if not (own or can(actor, Perm.EDIT_ANY_CARD, conversation)):
             raise PermissionDenied(_("You may only change your own cards."))
         _check_column_open(conversation, actor, removed.column)
+        # What changed in the step while the card was away applies to it too: anonymity can
+        # only have been raised, never lowered; a card written alone stays hidden only while
+        # the step is still "write alone first" (then it waits for the next reveal, like a
+        # card written now).
+        field = _matrix_field(conversation, _matrix(conversation, removed.column.matrix))
+        flags = new_card_flags(conversation, field.key)
         card = Card(
             id=removed.pk,
             conversation=conversation,
@@ -298,8 +304,8 @@ def restore_card(actor: Member, card_id: str) -> Card:
             row=removed.row,
             text=removed.text,
             author=removed.author,
-            anonymous=removed.anonymous,
-            hidden=removed.hidden,
+            anonymous=removed.anonymous or flags["anonymous"],
+            hidden=removed.hidden and flags["hidden"],
             position=removed.position,
             version=removed.version,
         )
