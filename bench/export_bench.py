@@ -1,10 +1,12 @@
 """Export time and peak memory per format for the large conversation.
 
 The large conversation is the one the tests use (tests/reports/builders.py: 10 players × 30
-cards, 5 options with pros and cons, 20 actions). Each format is measured in a fresh process, so
-one format's memory does not count for another:
+cards, 5 options with pros and cons, four of them tagged with Woo grounds, 20 actions). Each
+format is measured in a fresh process, so one format's memory does not count for another:
 
-- cold: the first render in the process, with the format's libraries already imported;
+- cold: the first render in the process, with the format's libraries already imported (for the
+  PDF this includes loading the fonts and parsing our stylesheet, which later renders in the
+  same thread reuse);
 - warm: the median of the next renders;
 - CPU: the process time of one warm render (less sensitive to other load on the machine);
 - Python peak: the most memory Python objects took during one render (tracemalloc);
@@ -116,7 +118,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dg-bench-") as directory:
         data_dir = Path(directory)
         conversation_id = prepare(data_dir)
-        print(f"large conversation: 10 players × 30 cards, 5 options, 20 actions; {args.runs} runs")
+        print(
+            "large conversation: 10 players × 30 cards, 5 options (4 tagged), 20 actions; "
+            f"{args.runs} runs"
+        )
         header = (
             f"{'format':<6} {'cold s':>7} {'warm s':>7} {'CPU s':>7} "
             f"{'Py peak MB':>10} {'RSS +MB':>8} {'size KB':>8}"

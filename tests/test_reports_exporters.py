@@ -13,9 +13,18 @@ import pytest
 from django.db import transaction
 from pypdf import PdfReader
 
+from dilemmagesprek.methods.woo import woo_reference
 from dilemmagesprek.reports.exporters import EXPORTERS
+from dilemmagesprek.reports.report import build_report
 from tests.reports import builders
-from tests.reports.extract import docx_text, squeeze, text_of, zip_member, zip_names
+from tests.reports.extract import (
+    body_text,
+    docx_text,
+    squeeze,
+    text_of,
+    zip_member,
+    zip_names,
+)
 from tests.reports.world import World, make_world
 
 # Every test is marked, so pytest-django always sets up the test database before `world`.
@@ -76,7 +85,7 @@ def assert_valid_file(fmt: str, content: bytes) -> None:
         assert text.startswith("**Vertrouwelijk**\n\n# ")
     elif fmt == "json":
         data = json.loads(content.decode("utf-8"))
-        assert (data["format"], data["version"]) == ("dilemmagesprek.conversation", 1)
+        assert (data["format"], data["version"]) == ("dilemmagesprek.conversation", 2)
 
 
 class TestExporterContract:
@@ -156,6 +165,54 @@ class TestExporterContract:
         assert any("anoniem" in after[:12] for after in following)
 
 
+def woo_line(keys: list[str]) -> str:
+    """How the documents list an option's Woo grounds in Dutch, written out independently."""
+    reference = woo_reference()
+    grounds = [reference.ground(key) for key in keys]
+    listed = "; ".join(f"{g.cite.nl} ({g.label.nl})" for g in grounds if g)
+    return f"Woo-gronden die de groep hier ziet: {listed}."
+
+
+@pytest.mark.parametrize("name", ["filled", "large"])
+class TestWooGrounds:
+    def test_it_lists_the_grounds_under_each_tagged_option(
+        self, world: World, fmt: str, name: str
+    ) -> None:
+        built, content = world.built[name], world.render(name, fmt)
+        assert built.woo, "the builder tags options"
+        if fmt == "json":
+            columns = json.loads(content)["matrices"]
+            options = {c["name"]: c["woo_grounds"] for c in columns["options"]}
+            assert options == {n: built.woo.get(n, []) for n in options}
+            assert all(c["woo_grounds"] == [] for c in columns["players"])
+            return
+        text = squeeze(body_text(fmt, content))
+        report = world.reports[name]
+        for column in report.field("options").matrix.columns:
+            if column.name in built.woo:
+                assert squeeze(column.title + woo_line(built.woo[column.name])) in text
+        # Untagged options get no line at all, so the lead-in appears once per tagged option.
+        assert text.count(squeeze("Woo-gronden die de groep hier ziet:")) == len(built.woo)
+
+
+def test_it_shows_the_articles_of_a_tagged_option_on_page_one(world: World) -> None:
+    page_one = PdfReader(io.BytesIO(world.render("filled", "pdf"))).pages[0].extract_text()
+
+    assert "Woo: 5.1 lid 2 e, 5.2" in page_one
+
+
+def test_it_names_the_woo_grounds_in_the_reports_language(world: World) -> None:
+    report = build_report(world.built["filled"].conversation, language="en")
+    option = report.field("options").matrix.columns[0]
+
+    assert [(g.key, g.cite, g.label) for g in option.woo_grounds] == [
+        ("5.1-2-e", "5.1(2)(e)", "Personal privacy"),
+        ("5.2", "5.2", "Personal policy views"),
+    ]
+    markdown = EXPORTERS["md"].render(report).decode()
+    assert "grounds the group sees here: 5.1(2)(e) (Personal privacy); 5.2 (Personal" in markdown
+
+
 @pytest.mark.parametrize("fmt", DOCUMENT_FORMATS)
 def test_it_leaves_out_a_preparation_the_owner_did_not_share(world: World, fmt: str) -> None:
     shared = squeeze(text_of(fmt, world.render("filled", fmt)))
@@ -195,6 +252,17 @@ def test_it_makes_a_tagged_pdf_ua_document_in_dutch(world: World) -> None:
     assert catalog["/Lang"] == "nl"
     assert b"pdfuaid" in reader.xmp_metadata.stream.get_data()
     assert reader.metadata.title == world.reports["filled"].title
+
+
+def test_it_makes_the_same_pdf_again_with_the_fonts_it_keeps(world: World) -> None:
+    """Fonts and stylesheet are kept between renders (docs/performance.md): nothing carries over."""
+    report = world.reports["filled"]
+    english = build_report(world.built["filled"].conversation, language="en")
+
+    first = EXPORTERS["pdf"].render(report)
+    EXPORTERS["pdf"].render(english)
+
+    assert EXPORTERS["pdf"].render(report) == first == world.render("filled", "pdf")
 
 
 def test_it_shows_planned_and_measured_minutes_per_step(world: World) -> None:

@@ -28,7 +28,7 @@ from dilemmagesprek.reports.importing import (
     read_document,
 )
 from dilemmagesprek.reports.report import build_report
-from dilemmagesprek.worksheets.models import Card
+from dilemmagesprek.worksheets.models import Card, Column
 from tests.factories import log_in, make_facilitator
 from tests.reports import builders
 
@@ -67,6 +67,52 @@ def test_it_gives_the_same_document_after_a_round_trip(document: dict[str, Any])
     assert json.dumps(without_volatile(again), ensure_ascii=False, indent=2) == json.dumps(
         without_volatile(document), ensure_ascii=False, indent=2
     )
+
+
+def test_it_keeps_the_woo_grounds_of_the_options(document: dict[str, Any]) -> None:
+    assert [c["woo_grounds"] for c in document["matrices"]["options"]] == [
+        ["5.1-2-e", "5.2"],
+        [],
+    ]
+
+    imported = import_document(copy.deepcopy(document)).conversation
+
+    tagged = Column.objects.filter(conversation=imported, matrix="options").order_by("position")
+    assert [c.woo_grounds for c in tagged] == [["5.1-2-e", "5.2"], []]
+    assert export(imported)["matrices"] == document["matrices"]
+
+
+def version_1(document: dict[str, Any]) -> dict[str, Any]:
+    """`document` as the app wrote it before version 2: no Woo grounds on the columns."""
+    old = copy.deepcopy(document)
+    old["version"] = 1
+    for columns in old["matrices"].values():
+        for column in columns:
+            del column["woo_grounds"]
+    return old
+
+
+def test_it_still_imports_a_version_1_document(document: dict[str, Any]) -> None:
+    imported = import_document(version_1(document)).conversation
+    again = export(imported)
+
+    assert again["version"] == 2
+    assert Column.objects.filter(conversation=imported).exclude(woo_grounds=[]).count() == 0
+    untagged = copy.deepcopy(document)
+    for column in untagged["matrices"]["options"]:
+        column["woo_grounds"] = []
+    assert without_volatile(again) == without_volatile(untagged)
+
+
+def test_it_refuses_woo_grounds_in_a_version_1_document(document: dict[str, Any]) -> None:
+    old = version_1(document)
+    old["matrices"]["options"][0]["woo_grounds"] = ["5.2"]
+    before = counts()
+
+    with pytest.raises(InvalidDocument, match=r"matrices\.options\[0\]: has unknown keys"):
+        import_document(old)
+
+    assert counts() == before
 
 
 def test_it_marks_only_ids_and_moments_as_volatile() -> None:
@@ -204,7 +250,7 @@ def removing(path: str) -> Change:
         *parents, last = path.split(".")
         target: Any = document
         for part in parents:
-            target = target[part]
+            target = target[int(part)] if isinstance(target, list) else target[part]
         del target[last]
 
     return change
@@ -216,7 +262,9 @@ def first_card(document: dict[str, Any]) -> dict[str, Any]:
 
 MALFORMED: dict[str, tuple[Change, str]] = {
     "another format": (setting("format", "iets.anders"), "format:"),
-    "a newer version": (setting("version", 2), "version: version 2 cannot be read"),
+    "a newer version": (setting("version", 3), "version: version 3 cannot be read"),
+    "a version as text": (setting("version", "2"), 'version: version "2" cannot be read'),
+    "a version as true": (setting("version", True), "version: version true cannot be read"),
     "a missing part": (removing("members"), "is missing members"),
     "an unknown part": (setting("extra", 1), "has unknown keys: extra"),
     "a broken method": (setting("method.steps", []), "method.steps"),
@@ -261,6 +309,30 @@ MALFORMED: dict[str, tuple[Change, str]] = {
     "too many columns": (
         lambda d: d["matrices"]["options"].extend([{"name": "", "cards": {}}] * 20),
         "matrices.options",
+    ),
+    "woo grounds that are no list": (
+        setting("matrices.options.0.woo_grounds", "5.2"),
+        "matrices.options[0].woo_grounds: must be a list",
+    ),
+    "an unknown woo ground": (
+        setting("matrices.options.0.woo_grounds", ["5.2", "5.9"]),
+        "matrices.options[0].woo_grounds[1]: must be one of",
+    ),
+    "a woo ground as a number": (
+        setting("matrices.options.0.woo_grounds", [5.2]),
+        "matrices.options[0].woo_grounds[0]: must be one of",
+    ),
+    "a woo ground twice": (
+        setting("matrices.options.0.woo_grounds", ["5.2", "5.2"]),
+        "matrices.options[0].woo_grounds[1]: 5.2 is listed twice",
+    ),
+    "woo grounds on a player": (
+        setting("matrices.players.0.woo_grounds", ["5.2"]),
+        "matrices.players[0].woo_grounds: only the columns of options",
+    ),
+    "a column without woo grounds": (
+        removing("matrices.options.1.woo_grounds"),
+        "matrices.options[1]: is missing woo_grounds",
     ),
     "a score of 6": (setting("evaluations.satisfaction.0.score", 6), "score"),
     "a score as text": (setting("evaluations.satisfaction.0.score", "5"), "score"),

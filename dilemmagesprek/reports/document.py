@@ -13,7 +13,8 @@ from typing import Any
 from .report import Report, ReportField, ReportMatrix
 
 FORMAT = "dilemmagesprek.conversation"
-VERSION = 1
+# 2: every column carries "woo_grounds" (docs/report-json-schema.md says what changed from 1).
+VERSION = 2
 # Key paths whose values an import does not keep: a new id, and the moments of making.
 VOLATILE = ("exported_at", "conversation.id", "conversation.created_at")
 
@@ -117,6 +118,7 @@ def _matrix(matrix: ReportMatrix) -> list[dict[str, Any]]:
                 ]
                 for cell in column.cells
             },
+            "woo_grounds": [ground.key for ground in column.woo_grounds],
         }
         for column in matrix.columns
     ]

@@ -25,11 +25,15 @@ from dilemmagesprek.conversations.models import Conversation, Member
 from dilemmagesprek.lib.text import clean_text
 from dilemmagesprek.methods.loader import MethodError, parse_method
 from dilemmagesprek.methods.schema import Method
+from dilemmagesprek.methods.woo import woo_reference
 from dilemmagesprek.preparations.models import Preparation
 from dilemmagesprek.worksheets.actions import COLUMN_NAME_MAX, WHEN_MAX, WHO_MAX
 from dilemmagesprek.worksheets.models import Card, Column, Evaluation, FieldValue, NextStep
 
 from .document import FORMAT, VERSION
+
+# Version 1 is version 2 without "woo_grounds" on the columns: its columns import untagged.
+READABLE_VERSIONS = (1, VERSION)
 
 # A large conversation exports to well under 1 MB; ten times that is no conversation.
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -258,11 +262,15 @@ def _check(data: Any) -> _Plan:
             _("must be “%(format)s”: this is no conversation export.") % {"format": FORMAT},
         )
     version = data.get("version")
-    if version != VERSION:
+    # `true` and `1.0` equal 1 in Python, but they are no version.
+    if type(version) is not int or version not in READABLE_VERSIONS:
         _fail(
             "version",
-            _("version %(version)s cannot be read; this app reads version %(supported)d.")
-            % {"version": json.dumps(version), "supported": VERSION},
+            _("version %(version)s cannot be read; this app reads versions %(supported)s.")
+            % {
+                "version": json.dumps(version),
+                "supported": ", ".join(str(v) for v in READABLE_VERSIONS),
+            },
         )
     _object(data, "", TOP_KEYS)
     _moment(data["exported_at"], "exported_at")
@@ -285,7 +293,7 @@ def _check(data: Any) -> _Plan:
         refs=refs,
     )
     plan.fields = _fields(data["fields"], method, refs)
-    plan.matrices = _matrices(data["matrices"], method, refs)
+    plan.matrices = _matrices(data["matrices"], method, refs, version)
     plan.next_steps = _next_steps(data["next_steps"], method)
     plan.evaluations = _evaluations(data["evaluations"], method, refs)
     plan.preparation = _preparation(data["preparation"], method)
@@ -390,8 +398,11 @@ def _fields(value: Any, method: Method, refs: dict[str, int]) -> dict[str, dict[
     return result
 
 
-def _matrices(value: Any, method: Method, refs: dict[str, int]) -> dict[str, list[dict[str, Any]]]:
+def _matrices(
+    value: Any, method: Method, refs: dict[str, int], version: int
+) -> dict[str, list[dict[str, Any]]]:
     fields = {f.matrix: f for f in method.fields("matrix")}
+    keys = ("name", "cards") if version == 1 else ("name", "cards", "woo_grounds")
     result = {}
     for key, columns in _mapping(value, "matrices", list(fields)).items():
         matrix = method.matrices[key]
@@ -400,7 +411,7 @@ def _matrices(value: Any, method: Method, refs: dict[str, int]) -> dict[str, lis
         checked = []
         for index, column in enumerate(_list(columns, path, matrix.max_count)):
             column_path = _join(path, index)
-            column = _object(column, column_path, ("name", "cards"))
+            column = _object(column, column_path, keys)
             cards = {}
             cells = _mapping(column["cards"], _join(column_path, "cards"), rows)
             for row, items in cells.items():
@@ -410,9 +421,32 @@ def _matrices(value: Any, method: Method, refs: dict[str, int]) -> dict[str, lis
                     for n, card in enumerate(_list(items, row_path, MAX_CARDS_PER_CELL))
                 ]
             name = _text(column["name"], _join(column_path, "name"), COLUMN_NAME_MAX)
-            checked.append({"name": name, "cards": cards})
+            grounds = column.get("woo_grounds", [])  # absent only in version 1
+            grounds = _woo_grounds(grounds, _join(column_path, "woo_grounds"), key)
+            checked.append({"name": name, "cards": cards, "woo_grounds": grounds})
         result[key] = checked
     return result
+
+
+def _woo_grounds(value: Any, path: str, matrix: str) -> list[str]:
+    """Keys of Woo grounds, each once; only the options (woo.toml's tag_matrices) have any."""
+    reference = woo_reference()
+    known = [ground.key for ground in reference.grounds]
+    keys = _list(value, path, len(known))
+    if keys and matrix not in reference.tag_matrices:
+        _fail(
+            path,
+            _("only the columns of %(matrices)s can have Woo grounds; use an empty list here.")
+            % {"matrices": ", ".join(reference.tag_matrices)},
+        )
+    seen: list[str] = []
+    for index, key in enumerate(keys):
+        key = _choice(key, _join(path, index), known)
+        if key in seen:
+            _fail(_join(path, index), _("%(kind)s is listed twice.") % {"kind": key})
+        seen.append(key)
+    # Stored in the law's order, as the worksheet stores them.
+    return [ground.key for ground in reference.in_order(seen)]
 
 
 def _card(value: Any, path: str, max_length: int, refs: dict[str, int]) -> dict[str, Any]:
@@ -566,7 +600,11 @@ def _write(plan: _Plan, user: User | None) -> ImportResult:
     for key, columns in plan.matrices.items():
         for position, item in enumerate(columns):
             column = Column.objects.create(
-                conversation=conversation, matrix=key, position=position, name=item["name"]
+                conversation=conversation,
+                matrix=key,
+                position=position,
+                name=item["name"],
+                woo_grounds=item["woo_grounds"],
             )
             for row, row_cards in item["cards"].items():
                 cards.extend(

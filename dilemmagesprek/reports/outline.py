@@ -14,7 +14,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .report import Report, ReportCard, ReportField, ReportStep
+from .report import Report, ReportCard, ReportColumn, ReportField, ReportStep
 
 # The placeholder for an empty cell or a time nobody measured.
 DASH = "—"
@@ -201,6 +201,8 @@ def _matrix(field: ReportField) -> list[Block]:
     blocks: list[Block] = []
     for column in matrix.columns:
         blocks.append(Heading(4, column.title))
+        if column.woo_grounds:
+            blocks.append(Paragraph(woo_line(column)))
         for cell in column.cells:
             blocks.append(Paragraph(cell.row_label, "label"))
             if cell.cards:
@@ -211,6 +213,12 @@ def _matrix(field: ReportField) -> list[Block]:
             else:
                 blocks.append(Paragraph(DASH, "empty"))
     return blocks
+
+
+def woo_line(column: ReportColumn) -> str:
+    """The Woo grounds an option is tagged with, in full, as one sentence."""
+    grounds = "; ".join(f"{g.cite} ({g.label})" for g in column.woo_grounds)
+    return _("Woo grounds the group sees here: %(grounds)s.") % {"grounds": grounds}
 
 
 def card_note(card: ReportCard) -> str:

@@ -49,11 +49,21 @@ class ReportCell:
 
 
 @dataclass(frozen=True)
+class ReportWooGround:
+    key: str  # as in methods/woo.toml, e.g. "5.1-2-e"
+    cite: str  # the article as the law numbers it: "5.1 lid 2 e" / "5.1(2)(e)"
+    label: str  # "Persoonlijke levenssfeer"
+
+
+@dataclass(frozen=True)
 class ReportColumn:
     mark: str  # "A" or "1"
     heading: str  # "Speler A"
     name: str  # what the group called it, may be empty
     cells: tuple[ReportCell, ...]  # one per row of the matrix, in the method's order
+    # The Woo grounds the group tagged this option with, in the law's order; always empty for
+    # a column of a matrix that cannot be tagged (the players).
+    woo_grounds: tuple[ReportWooGround, ...] = ()
 
     @property
     def title(self) -> str:
@@ -335,12 +345,16 @@ def _matrix(view: MatrixView, people: dict[str, ReportMember]) -> ReportMatrix:
             )
             for row in view.rows
         )
+        grounds = column_view.woo_grounds if view.taggable else []
         columns.append(
             ReportColumn(
                 mark=column_view.mark,
                 heading=column_view.heading,
                 name=column_view.column.name,
                 cells=cells,
+                woo_grounds=tuple(
+                    ReportWooGround(g.key, str(g.cite), str(g.label)) for g in grounds
+                ),
             )
         )
     return ReportMatrix(

@@ -1,10 +1,10 @@
 """Conversations for the report tests, built through the app's own actions.
 
 - `filled`: every field and table has content, with Dutch characters, a confirmed shared
-  question, an anonymous card, evaluations and a shared preparation; dates are fixed so the PDF's
-  first page can be compared with a reference image.
+  question, an anonymous card, an option tagged with Woo grounds, evaluations and a shared
+  preparation; dates are fixed so the PDF's first page can be compared with a reference image.
 - `empty`: a new conversation nobody wrote in.
-- `large`: 10 players × 30 cards, 5 options, 20 actions.
+- `large`: 10 players × 30 cards, 5 options (four tagged with Woo grounds), 20 actions.
 - `hostile`: every text is a payload from the bad-input catalogue, including 10,000-character
   cards.
 """
@@ -16,7 +16,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from dilemmagesprek.conversations import actions as conversation_actions
-from dilemmagesprek.conversations.models import Conversation, Member
+from dilemmagesprek.conversations.models import Conversation, Member, method_digest
 from dilemmagesprek.preparations.actions import save_preparation
 from dilemmagesprek.worksheets import actions
 from dilemmagesprek.worksheets.models import Column
@@ -40,6 +40,8 @@ class Built:
     # Texts that belong to the conversation but must not show in documents (e.g. a
     # preparation that is not shared).
     hidden: list[str] = field(default_factory=list)
+    # Option name → the keys of the Woo grounds the group tagged it with, in the law's order.
+    woo: dict[str, list[str]] = field(default_factory=dict)
 
     def refresh(self) -> Conversation:
         self.conversation = Conversation.objects.get(pk=self.conversation.pk)
@@ -85,6 +87,8 @@ OPTIONS = [
     ("Nu delen", {"voordelen": ["Afspraak nagekomen."], "nadelen": ["Kans op uitlekken."]}),
     ("Wachten op het besluit", {"voordelen": ["Eén verhaal."], "nadelen": ["Partners boos."]}),
 ]
+# Option name → Woo grounds as the group ticks them (out of order: the report sorts them).
+OPTION_WOO = {"Nu delen": ["5.2", "5.1-2-e"]}
 ACTIONS = [
     ("Minister informeren", "Olga", "donderdag"),
     ("Nota delen met de indieners", "Fenna", "vrijdag"),
@@ -113,6 +117,18 @@ def _fill_matrix(actor: Member, conversation: Conversation, key: str, spec: list
     return texts
 
 
+def _tag_options(
+    actor: Member, conversation: Conversation, tags: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Tag options by name with Woo grounds; return name → keys in the law's order."""
+    tagged = {}
+    for column in columns(conversation, "options"):
+        if tags.get(column.name):
+            column = actions.tag_woo_grounds(actor, column.pk, tags[column.name])
+            tagged[column.name] = column.woo_grounds
+    return tagged
+
+
 def filled(*, share_preparation: bool = True, username: str = "leider") -> Built:
     conversation, facilitator, owner, participants = _people(username)
     alice, bob = participants
@@ -134,8 +150,10 @@ def filled(*, share_preparation: bool = True, username: str = "leider") -> Built
         actions.save_evaluation(people[persona], "satisfaction", score, remark)
         texts.append(remark)
     save_preparation(owner, PREPARATION, ["rechten"], share_preparation)
+    woo = _tag_options(bob, conversation, OPTION_WOO)
     built = Built(Conversation.objects.get(pk=conversation.pk), facilitator, owner, participants)
     built.texts = texts
+    built.woo = woo
     if share_preparation:
         built.texts += list(PREPARATION.values())
     else:
@@ -179,9 +197,20 @@ def large() -> Built:
     for key, text in FIELDS.items():
         actions.set_field(facilitator, key, text, None)
         texts.append(text)
+    woo = _tag_options(facilitator, conversation, LARGE_WOO)
     built = Built(Conversation.objects.get(pk=conversation.pk), facilitator, owner, participants)
     built.texts = texts
+    built.woo = woo
     return built
+
+
+# Four of the five options of `large` tagged, one with six grounds (a long line on page 1).
+LARGE_WOO = {
+    "Optie nummer 1": ["5.1-2-e", "5.2"],
+    "Optie nummer 2": ["5.1-2-i"],
+    "Optie nummer 3": ["5.1-1-d", "5.1-1-e", "5.1-2-b", "5.1-2-f", "5.1-2-h", "5.1-5"],
+    "Optie nummer 5": ["5.1-2-a"],
+}
 
 
 CANARY = "http://127.0.0.1:{port}/"
@@ -222,7 +251,10 @@ def hostile(port: int) -> Built:
         for item in step["fields"]:
             if item["kind"] in ("matrix", "text"):
                 item["max_length"] = 10000
-    Conversation.objects.filter(pk=conversation.pk).update(method_snapshot=snapshot)
+    # The stored digest names the parsed method the app uses: change it with the snapshot.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        method_snapshot=snapshot, method_digest=method_digest(snapshot)
+    )
     conversation = Conversation.objects.get(pk=conversation.pk)
     facilitator = Member.objects.get(pk=facilitator.pk)
     owner, _token = invite(facilitator, payloads[0][:80], Role.OWNER)

@@ -9,6 +9,7 @@ contains none, so user text such as `<img src=file:///etc/passwd>` is escaped an
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,13 +20,14 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
 from ..outline import DASH, average_line, card_note, close_bidi, long_date, made_on, outline
-from ..report import Report, ReportField, ReportStep
+from ..report import Report, ReportColumn, ReportField, ReportStep
 from .common import page_of_pages, xml_safe
 
 # What page 1 shows of each text before it cuts off; the detail pages show everything.
 OVERVIEW_TEXT = 600
 OVERVIEW_CARD = 160
 OVERVIEW_ACTIONS = 6
+OVERVIEW_GROUNDS = 3  # Woo articles under an option's name
 GAP_PERCENT = 1  # between the steps of a band
 
 
@@ -52,7 +54,7 @@ class OverviewField:
     field: ReportField
     text: str = ""
     rows: list[tuple[str, list[OverviewCell]]] = field(default_factory=list)
-    columns: list[str] = field(default_factory=list)
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (title, Woo grounds)
     actions: list[tuple[str, str, str]] = field(default_factory=list)
     more_actions: int = 0
     average: str = ""
@@ -81,6 +83,17 @@ class OverviewBand:
         return [(s, f"{room * p / sum(parts):.2f}") for s, p in zip(self.steps, parts, strict=True)]
 
 
+def woo_cites(column: ReportColumn) -> str:
+    """An option's Woo grounds as page 1 shows them: articles only, "Woo: 5.1 lid 2 e, 5.2"."""
+    if not column.woo_grounds:
+        return ""
+    cites = ", ".join(g.cite for g in column.woo_grounds[:OVERVIEW_GROUNDS])
+    more = len(column.woo_grounds) - OVERVIEW_GROUNDS
+    if more > 0:
+        cites += f" + {more}"
+    return _("Woo: %(cites)s") % {"cites": cites}
+
+
 def clip(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -100,7 +113,7 @@ def _overview_field(report_field: ReportField) -> OverviewField:
     if report_field.kind == "matrix" and report_field.matrix is not None:
         matrix = report_field.matrix
         shown = 3 if len(matrix.columns) <= 4 else 2 if len(matrix.columns) <= 8 else 1
-        view.columns = [c.title for c in matrix.columns]
+        view.columns = [(c.title, woo_cites(c)) for c in matrix.columns]
         view.rows = [
             (
                 row.label,
@@ -170,13 +183,32 @@ def render(report: Report) -> bytes:
 def render_html(source: str, fetcher: URLFetcher | None = None) -> bytes:
     """Any HTML through our PDF settings: our stylesheet, no fetching, PDF/UA-1."""
     fetcher = fetcher or DenyAllFetcher()
-    fonts = FontConfiguration()
-    stylesheet = render_to_string("reports/pdf.css", {"page_counter": page_counter_css()})
-    document = HTML(string=xml_safe(source), base_url=None, url_fetcher=fetcher)
-    result = document.write_pdf(
-        stylesheets=[CSS(string=stylesheet, font_config=fonts, url_fetcher=fetcher)],
-        font_config=fonts,
-        pdf_variant="pdf/ua-1",
+    fonts, stylesheet = _kept(
+        render_to_string("reports/pdf.css", {"page_counter": page_counter_css()})
     )
+    document = HTML(string=xml_safe(source), base_url=None, url_fetcher=fetcher)
+    result = document.write_pdf(stylesheets=[stylesheet], font_config=fonts, pdf_variant="pdf/ua-1")
     assert result is not None
     return result
+
+
+_thread = threading.local()
+
+
+def _kept(stylesheet: str) -> tuple[FontConfiguration, CSS]:
+    """The font configuration and our parsed stylesheet, made once per thread and kept.
+
+    A new FontConfiguration makes Pango load and measure every font again, and parsing the
+    stylesheet is work of its own: together 6 % of a large report's render (docs/performance.md).
+    Pango's objects must not be shared between threads, hence one set per thread. The stylesheet
+    differs per language (the page footer), so it is kept per text.
+    """
+    if not hasattr(_thread, "fonts"):
+        _thread.fonts = FontConfiguration()
+        _thread.stylesheets = {}
+    if stylesheet not in _thread.stylesheets:
+        # Our stylesheet holds no URL; should one slip in, its own fetcher refuses it.
+        _thread.stylesheets[stylesheet] = CSS(
+            string=stylesheet, font_config=_thread.fonts, url_fetcher=DenyAllFetcher()
+        )
+    return _thread.fonts, _thread.stylesheets[stylesheet]
