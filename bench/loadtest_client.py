@@ -28,15 +28,16 @@ of its room has the frame: "edit to every screen". An acknowledged edit that a s
 lacks after the final drain is LOST.
 
 Phases (from the plan, in order): `rest` (all sockets open, a light probe: `rate` edits per
-second over all rooms, participants in turn, no step changes), `load` (the issue's load:
-every participant edits every `edit_interval` seconds from a random phase, every facilitator
-changes the step every `step_interval` seconds), then `ramp` steps (the same load ×
-`multiplier`). After each phase the client waits up to `pause` seconds for the phase's frames,
-and before the first ramp step `recover` seconds more, so the ramp starts on servers that
-are no longer busy with the load phase.
+second over all rooms, participants in turn, no step changes), `ramp` steps (the issue's load
+× `multiplier`), then `load` (the issue's load: every participant edits every `edit_interval`
+seconds from a random phase, every facilitator changes the step every `step_interval`
+seconds). After each phase the client waits up to `pause` seconds for the phase's frames,
+and before the load phase `recover` seconds more, so it starts on servers that are no longer
+busy with the last ramp step. The load phase comes last because it may be more than the
+machine holds: its backlog would spoil whatever was measured after it.
 A ramp step is HELD when none of its edits failed, no socket was closed by the server, every
 edit reached every screen, and its p99 stayed within `threshold` × the rest phase's p99; the
-ramp stops at the first step that is not held.
+ramp stops at the first step that is not held (the load phase still runs).
 
 With `refetch` the screens also do what live.js does after every event: a card's new text is
 put in place from the event itself (no fetch: the page has it when the frame arrives), a step
@@ -551,6 +552,7 @@ class LoadTest:
         cards = sum(1 for e in edits if e.kind == CARD)
         result = {
             "name": spec["name"],
+            "index": index,  # in the plan: edits and errors carry this number
             "kind": spec["kind"],
             "multiplier": spec.get("multiplier"),
             "start": round(start - self.t_go, 3),
@@ -618,11 +620,14 @@ class LoadTest:
         phases: list[dict] = []
         rest_p99 = None
         threshold = None
+        ramp_over = False
         for index, spec in enumerate(self.plan["phases"]):
             if spec["kind"] == "ramp" and threshold is None:
                 log(f"ramp skipped: no p99 at rest to compare with ({spec['name']})")
-                break
-            if spec["kind"] == "ramp" and phases[-1]["kind"] != "ramp":
+                ramp_over = True
+            if spec["kind"] == "ramp" and ramp_over:
+                continue
+            if spec["kind"] == "load" and phases and phases[-1]["kind"] == "ramp":
                 await asyncio.sleep(float(self.plan["recover"]))
             log(f"phase {spec['name']}: {spec['duration']:g} s, {self.asked_rate(spec)} edits/s")
             result = await self.run_phase(index, spec)
@@ -641,7 +646,7 @@ class LoadTest:
             phases.append(result)
             log("  " + one_line(result, threshold))
             if spec["kind"] == "ramp" and not result["held"]:
-                break
+                ramp_over = True
         await self.drain(lambda e: True, float(self.plan["drain"]))
         usage = resource.getrusage(resource.RUSAGE_SELF)
         client_cpu = usage.ru_utime + usage.ru_stime - cpu_start
@@ -675,8 +680,8 @@ class LoadTest:
                 missing = len(edit.seen) - edit.n_seen
                 lost += missing
                 lost_by_phase[edit.phase] += missing
-        for index, result in enumerate(phases):
-            result["lost_frames"] = lost_by_phase[index]
+        for result in phases:
+            result["lost_frames"] = lost_by_phase[result["index"]]
         held = [p for p in phases if p["kind"] == "ramp" and p["held"]]
         largest = max(held, key=lambda p: p["asked_edits_per_s"]) if held else None
         screens = [s for room in self.rooms for s in room.screens]

@@ -393,7 +393,7 @@ def phase_table(result: dict) -> list[str]:
 
 def bucket_table(result: dict) -> list[str]:
     rows = result["intervals"]
-    names = {i: p["name"] for i, p in enumerate(result["phases"])}
+    names = {p.get("index", i): p["name"] for i, p in enumerate(result["phases"])}
     lines = [
         "| from s | phase | saves (acked) | edit to every screen p50 / p95 / p99 ms | errors "
         "| worker cores | PostgreSQL cores | Redis cores |",
@@ -415,7 +415,8 @@ def error_lines(result: dict) -> list[str]:
     lines = [
         f"Client side: {len(result['errors'])} errors"
         + (f" ({describe(kinds)})" if kinds else "")
-        + f"; {result['lost_frames']} frames lost after the final drain; "
+        + f"; {result['lost_frames']} frames not on their screen when the run ended (lost, or "
+        + "still queued in an overloaded server: the final drain waits only LOADTEST_DRAIN s); "
         f"{result['gaps']} gaps (reconnect and replay, nothing lost); {result['reconnects']} "
         f"reconnects; {result.get('screens_disconnected', 0)} screens disconnected at the end; "
         f"{result['unacked_frames']} "
