@@ -300,6 +300,8 @@ def server_env(workdir: Path, pg: Postgres, cfg: dict) -> dict:
         # they run on two ports so that each one's sockets and CPU can be told apart.
         WORKERS="2",
         LOG_FORMAT="json",
+        # The production example's pool (deploy/env.example), which the figures were taken with.
+        DATABASE_POOL_SIZE=os.environ.get("DATABASE_POOL_SIZE", "10"),
     )
     for item in filter(None, os.environ.get("LOADTEST_SERVER_ENV", "").split(",")):
         name, _, value = item.partition("=")

@@ -341,6 +341,8 @@ class App(Mode):
             DJANGO_SETTINGS_MODULE="dilemmagesprek.settings",
             LOG_LEVEL="WARNING",
             PYTHONPATH=str(APP_DIR),
+            # The production example's pool (deploy/env.example); it only acts on PostgreSQL.
+            DATABASE_POOL_SIZE=os.environ.get("DATABASE_POOL_SIZE", "10"),
         )
         for item in filter(None, os.environ.get("BENCH_SERVER_ENV", "").split(",")):
             name, _, value = item.partition("=")

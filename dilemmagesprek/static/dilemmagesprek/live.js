@@ -215,12 +215,27 @@
     }, 0);
   }
 
+  // A save of this page's own that is on its way: its answer patches what it changed, and
+  // must come first. A refresh patched in before it would keep the form being sent (it is
+  // focused) and detach the element htmx swaps into, so the answer would be dropped.
+  var inFlight = 0;
+  document.body.addEventListener("htmx:beforeRequest", function () { inFlight += 1; });
+  document.body.addEventListener("htmx:afterRequest", function () {
+    inFlight = Math.max(0, inFlight - 1);
+    if (!inFlight && wanted && !refreshTimer) {
+      refreshTimer = window.setTimeout(function () {
+        refreshTimer = null;
+        refresh();
+      }, 0);
+    }
+  });
+
   function refresh() {
     if (refreshing) {
       refreshAgain = true;
       return;
     }
-    if (!wanted) return;
+    if (!wanted || inFlight) return; // after the save's answer (htmx:afterRequest)
     var asked = wanted;
     wanted = null;
     var url = location.pathname;
@@ -235,7 +250,8 @@
         return response.ok ? response.text() : null;
       })
       .then(function (html) {
-        if (html) patch(html, null);
+        // A save that left meanwhile answers first; fetch again after it.
+        if (html && !inFlight) patch(html, null);
         else want(asked); // not refreshed: the next refresh brings it along
       })
       .catch(function () { want(asked); })
