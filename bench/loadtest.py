@@ -303,9 +303,7 @@ def server_env(workdir: Path, pg: Postgres, cfg: dict) -> dict:
         # The production example's pool (deploy/env.example), which the figures were taken with.
         DATABASE_POOL_SIZE=os.environ.get("DATABASE_POOL_SIZE", "10"),
     )
-    for item in filter(None, os.environ.get("LOADTEST_SERVER_ENV", "").split(",")):
-        name, _, value = item.partition("=")
-        env[name.strip()] = value.strip()
+    env.update(run.settings_from("LOADTEST_SERVER_ENV"))
     return env
 
 
@@ -313,20 +311,7 @@ def start_servers(workdir: Path, env: dict) -> list[run.Server]:
     servers = []
     for i in range(2):
         port = run.free_port()
-        cmd = [
-            PY,
-            "-m",
-            "dilemmagesprek.cli",
-            "serve",
-            "--no-demo",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ]
-        server = run.Server(f"worker-{i + 1}", cmd, env, workdir, port)
+        server = run.Server(f"worker-{i + 1}", run.serve_command(port), env, workdir, port)
         servers.append(server)
         server.wait_ready(http=True)  # one at a time: the first one migrates the database
     return servers

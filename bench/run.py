@@ -344,29 +344,14 @@ class App(Mode):
             # The production example's pool (deploy/env.example); it only acts on PostgreSQL.
             DATABASE_POOL_SIZE=os.environ.get("DATABASE_POOL_SIZE", "10"),
         )
-        for item in filter(None, os.environ.get("BENCH_SERVER_ENV", "").split(",")):
-            name, _, value = item.partition("=")
-            env[name.strip()] = value.strip()
+        env.update(settings_from("BENCH_SERVER_ENV"))
         return env
 
     def start(self) -> None:
         env = self.app_env()
         for i in range(self.processes):
             port = free_port()
-            cmd = [
-                PY,
-                "-m",
-                "dilemmagesprek.cli",
-                "serve",
-                "--no-demo",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--workers",
-                "1",
-            ]
-            server = Server(f"{self.name}-{i + 1}", cmd, env, self.workdir, port)
+            server = Server(f"{self.name}-{i + 1}", serve_command(port), env, self.workdir, port)
             self.servers.append(server)
             # One at a time: the first one migrates the database.
             server.wait_ready(http=True)
@@ -424,6 +409,20 @@ class ScaleOut(App):
 
     def describe(self) -> dict:
         return {**super().describe(), "database": self.database, "redis": REDIS_URL}
+
+
+def serve_command(port: int) -> list[str]:
+    """One app server process on `port`; a run starts as many of them as it measures."""
+    return [
+        PY, "-m", "dilemmagesprek.cli", "serve", "--no-demo",
+        "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+    ]  # fmt: skip
+
+
+def settings_from(variable: str) -> dict[str, str]:
+    """Extra server settings from an environment variable: "NAME=value,NAME=value"."""
+    pairs = (item.partition("=") for item in os.environ.get(variable, "").split(",") if item)
+    return {name.strip(): value.strip() for name, _, value in pairs}
 
 
 def reachable(url: str) -> bool:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
+
+from tests.browser import support
+from tests.browser.support import invite
 
 DESKTOP = {"width": 1400, "height": 900}
 
@@ -49,26 +51,11 @@ SERVER_ERRORS: list[str] = []
 
 
 def submit(form: Locator, button: Locator | None = None) -> None:
-    """Submit a form and wait until its answer is on the page, with or without JavaScript.
-
-    First the post itself must be answered; then the part of the page around the form must be
-    new. With htmx (and the live script) that part is patched in place; without JavaScript the
-    whole page is replaced. Either way the element marked here disappears.
-    """
-    page = form.page
-    action = form.get_attribute("action") or urlsplit(page.url).path
-    area = form.locator("xpath=ancestor::*[self::section or self::main][1]")
-    area.evaluate("el => el.setAttribute('data-test-stale', '')")
-
-    def is_answer(response: Response) -> bool:
-        return response.request.method == "POST" and urlsplit(response.url).path == action
-
-    with page.expect_response(is_answer):
-        (button or form.locator("button[type=submit]:not([formaction])")).click()
-    expect(page.locator("[data-test-stale]")).to_have_count(0)
-    page.wait_for_load_state()
+    """Submit a form and wait until its answer is on the page (support.submit), then insist
+    that nothing went wrong: no server error in any browser, no error on the page."""
+    support.submit(form, button)
     assert not SERVER_ERRORS, "\n".join(SERVER_ERRORS)
-    expect(page.locator(".dg-error, .dg-alert--error, .dg-alert--warning")).to_have_count(0)
+    expect(form.page.locator(".dg-error, .dg-alert--error, .dg-alert--warning")).to_have_count(0)
 
 
 def log_in(page: Page, username: str, password: str) -> None:
@@ -89,18 +76,6 @@ def create_conversation(page: Page, title: str) -> str:
     match = re.search(r"(/g/[^/]+/)leden/", page.url)
     assert match, page.url
     return match.group(1)
-
-
-def invite(page: Page, name: str, role: str) -> str:
-    """Invite someone on the members page and read their personal link from the page."""
-    form = page.locator("form:has(#id_display_name)")
-    form.locator("#id_display_name").fill(name)
-    form.locator("#id_role").select_option(role)
-    submit(form)
-    row = page.locator(f'tr:has(input[name=display_name][value="{name}"])')
-    link = row.locator("input[data-dg-copy]")
-    expect(link).to_have_value(re.compile(r"/uitnodiging/[^/]+/$"))
-    return link.input_value()
 
 
 def fill_text(page: Page, key: str, text: str) -> None:
