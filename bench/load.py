@@ -4,11 +4,13 @@ Started by bench/run.py with a JSON plan (see `run.py: plan_for`); writes a JSON
 
 For the app ("kind": "app") each receiver is a participant's socket on /ws/g/<id>/ with its own
 session cookie and the site's Origin; it sends `hello` and waits for `ready`. The sender of a
-room is the facilitator making a real edit: an HTTP POST of one of the method's text fields
-(CSRF token, session, the version the text is based on, an operation id), so the time measured
-runs from just before the POST is written, through the database commit, to the `event` frame
-arriving on every screen. Each keep-alive connection of a sender saves its own field, one save
-after the other, so it always knows the version and saves never conflict.
+room is the facilitator making a real edit, as the page does it: a `save` frame on the
+facilitator's own socket (the field, the text, the version it is based on, an operation id),
+or with "write": "http" an HTTP POST of the form (CSRF token, session, the same fields). The
+time measured runs from just before the save is sent, through the database commit, to the
+`event` frame arriving on every screen. Each socket (or keep-alive connection) of a sender
+saves its own field, one save after the other, so it always knows the version and saves never
+conflict.
 
 For the baseline ("kind": "baseline") the sender is one more socket in the room that sends a
 frame of the same shape and size; the bare server relays it to the other sockets.
@@ -339,6 +341,108 @@ class Bench:
         for conn in conns:
             conn.close()
 
+    async def send_app_socket(self, room: Room, start: float, deadline: float) -> None:
+        """The facilitator's page saving texts as live.js does: `save` frames on its socket.
+
+        One socket per text field, like one HTTP connection per field above: a field's next
+        save waits for the answer to its last one, so it names the version it is based on.
+        """
+        plan = self.plan
+        fields = plan["fields"]
+        max_socks = max(1, min(int(plan.get("http_connections", 4)), len(fields)))
+        cookie = f"{plan['session_cookie']}={plan['facilitator_session']}"
+        url = f"ws://127.0.0.1:{room.sender_port}/ws/g/{room.id}/"
+        pool: asyncio.Queue[tuple[ClientConnection, str]] = asyncio.Queue()
+        writers: list[ClientConnection] = []
+        readers: list[asyncio.Task] = []
+        answers: dict[str, asyncio.Future] = {}
+        tasks: list[asyncio.Task] = []
+
+        async def read(ws: ClientConnection) -> None:
+            # The writer's own page gets every event too; only the answers matter here.
+            try:
+                async for frame in ws:
+                    if not frame.startswith(('{"type":"saved"', '{"type":"rej', '{"type":"not_')):
+                        continue
+                    answer = json.loads(frame)
+                    future = answers.pop(answer["op"], None)
+                    if future is not None and not future.done():
+                        future.set_result(answer)
+            except ConnectionClosed:
+                pass
+            for future in answers.values():
+                if not future.done():
+                    future.set_exception(ConnectionError("writer socket closed"))
+
+        async def open_writer(key: str) -> None:
+            ws = await connect(
+                url, origin=f"http://127.0.0.1:{room.sender_port}",
+                additional_headers=[("Cookie", cookie)], compression=None,
+                open_timeout=30, ping_interval=None, close_timeout=2, max_queue=None,
+            )
+            await ws.send(json.dumps({"type": "hello", "last_seq": 2**52}))
+            while not (await asyncio.wait_for(ws.recv(), 30)).startswith('{"type":"re'):
+                pass  # presence until "resync" (our cursor is ahead of everything on purpose)
+            writers.append(ws)
+            readers.append(asyncio.create_task(read(ws)))
+            pool.put_nowait((ws, key))
+
+        async def save(ws: ClientConnection, key: str, k: int) -> None:
+            version = room.versions.get(key, 0)
+            op = f"{self.tag}-{room.index}-{k}"
+            future = asyncio.get_running_loop().create_future()
+            answers[op] = future
+            frame = json.dumps(
+                {"type": "save", "op": op, "field": key, "text": self.text(room, k),
+                 "version": version}
+            )
+            try:
+                now = perf()
+                room.t0[k] = now
+                if not room.first_send:
+                    room.first_send = now
+                room.last_send = now
+                room.sent += 1
+                await ws.send(frame)
+                answer = await asyncio.wait_for(future, 30)
+                if answer["type"] == "saved":
+                    room.acked[k] = 1
+                    room.t_ack[k] = perf()
+                    room.post_ms.append((room.t_ack[k] - now) * 1000)
+                    room.versions[key] = max(room.versions.get(key, 0), answer["version"])
+                else:
+                    room.errors += 1
+                    room.error_kinds[answer["type"]] = room.error_kinds.get(answer["type"], 0) + 1
+            except Exception as error:  # noqa: BLE001 - counted and reported
+                answers.pop(op, None)
+                room.errors += 1
+                name = type(error).__name__
+                room.error_kinds[name] = room.error_kinds.get(name, 0) + 1
+            finally:
+                pool.put_nowait((ws, key))
+
+        try:
+            for k in range(room.n_edits):
+                delay = start + k / self.rate - perf()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                if pool.empty() and len(writers) < max_socks:
+                    await open_writer(fields[len(writers)])
+                # Every writer waits for an answer: the server is saturated; the edit waits.
+                ws, key = await asyncio.wait_for(pool.get(), max(0.1, deadline - perf()))
+                if perf() > deadline:
+                    pool.put_nowait((ws, key))
+                    break
+                tasks.append(asyncio.create_task(save(ws, key, k)))
+        except TimeoutError:
+            pass
+        if tasks:
+            await asyncio.wait(tasks, timeout=35)
+        for task in readers:
+            task.cancel()
+        for ws in writers:
+            await ws.close()
+
     # --- the run -------------------------------------------------------------------------
 
     async def run(self) -> dict:
@@ -382,8 +486,10 @@ class Bench:
         senders = []
         for room in self.rooms:
             start = base + (room.index / len(self.rooms)) / self.rate
-            if self.kind == "app":
+            if self.kind == "app" and self.plan.get("write") == "http":
                 senders.append(self.send_app(room, start, deadline))
+            elif self.kind == "app":
+                senders.append(self.send_app_socket(room, start, deadline))
             else:
                 senders.append(self.send_baseline(room, start, deadline))
         results = await asyncio.wait_for(

@@ -78,7 +78,9 @@ def markdown(results: dict) -> str:
     lines = [
         f"Run {results['started']} (`{results['command']}`, {results['duration']:g} s of edits "
         f"per scenario, {results.get('seconds', 0):.0f} s in all) on {env['cpus']} × "
-        f"{env['cpu'] or 'CPU'}, Python {env['python']}, git {env['git_head']}.",
+        f"{env['cpu'] or 'CPU'}, Python {env['python']}, git {env['git_head']}. Saves "
+        + ("as form posts (BENCH_WRITE=http)." if results.get("write") == "http"
+           else "as `save` frames on the editor's socket."),
         "",
     ]
     for mode, _label in present:

@@ -73,6 +73,9 @@ ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgres://postgres@127.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PROFILE = os.environ.get("BENCH_PROFILE", "").lower() in ("1", "true", "yes")
 RETRIES = int(os.environ.get("BENCH_RETRIES", "0"))
+# How the sender saves: "socket" (a `save` frame, as live.js does for these fields) or "http"
+# (the form's POST, as without JavaScript and for every other form).
+WRITE = os.environ.get("BENCH_WRITE", "socket")
 BUSY_LIMIT = float(os.environ.get("BENCH_BUSY_LIMIT", "0.25"))
 
 
@@ -297,6 +300,7 @@ class Mode:
             # One connection per text field at most: each field is saved by one connection, one
             # save after the other, so the sender always knows the version it is based on.
             "http_connections": max(2, min(16, int(scenario.rate / 10) + 2)),
+            "write": WRITE,
             "fields": self.setup.get("text_fields", []),
             "facilitator_session": self.setup.get("facilitator_session"),
             "session_cookie": self.setup.get("session_cookie"),
@@ -608,6 +612,7 @@ def main() -> int:
         "started": datetime.datetime.now().isoformat(timespec="seconds"),
         "quick": QUICK,
         "duration": DURATION,
+        "write": WRITE,
         "command": "make bench" + (" BENCH_QUICK=1" if QUICK else ""),
         "environment": environment(),
         "modes": {},

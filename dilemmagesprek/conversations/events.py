@@ -6,9 +6,11 @@ and consumers never publish themselves, so a client can never see a change that 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -42,6 +44,17 @@ current_operation: ContextVar[tuple[str, str] | None] = ContextVar(
     "current_operation", default=None
 )
 OPERATION_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def content_digest(pairs: Iterable[tuple[str, str]]) -> str:
+    """The fingerprint of what a write asks for: its form fields, without token and operation id.
+
+    A form post and a socket `save` of the same text give the same digest, so an operation
+    applied over one is recognised when it is resent over the other. Browsers send line breaks
+    in forms as CRLF and scripts see LF; both count as one.
+    """
+    content = sorted((key, value.replace("\r\n", "\n")) for key, value in pairs)
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dilemmagesprek.conversations.access import find_member
 from dilemmagesprek.conversations.models import Conversation, Event
+from dilemmagesprek.worksheets import live_writes
 
 from . import delivery, presence
 from .hub import hub
@@ -100,6 +101,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         if message.type == "hello":
             await self._replay(message.fields["last_seq"])
+        elif message.type == "save":
+            await self._save(message.fields)
         elif message.type == "ping":
             self.queue.put_nowait(encode({"type": "pong"}))
         elif message.type == "typing":
@@ -115,6 +118,29 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 await delivery.send_ephemeral(self.conversation_id, frame)
             except Exception:
                 log.debug("typing notice not sent", exc_info=True)
+
+    async def _save(self, fields: dict[str, Any]) -> None:
+        """Store a text through the write path; answer `saved`, `rejected` or `not_saved`.
+
+        Frames of one socket are handled one after the other, so a client's saves are applied
+        in the order it sent them. The event itself reaches every socket (this one too)
+        through the hub, after commit.
+        """
+        op = fields["op"]
+        try:
+            answer = await database_sync_to_async(live_writes.save_text)(
+                self.member_id, self.conversation_id, fields["field"], fields["text"],
+                fields["version"], op,
+            )
+        except live_writes.NoLongerMember:
+            self.kick(CLOSE_FORBIDDEN)
+            return
+        except Exception:
+            # The database is away (or worse): not stored, and the page must not think so.
+            # It keeps the text and sends it again; the operation id makes that safe.
+            log.warning("saving a text from a socket failed", exc_info=True)
+            answer = {"type": "not_saved", "op": op}
+        self.queue.put_nowait(encode(answer))
 
     # --- called by the hub, on the event loop ---------------------------------------------
 

@@ -1,7 +1,8 @@
 """The live protocol: the closed set of messages on the conversation socket.
 
-docs/live-protocol.md describes it for people. Writes do not travel over the socket; they are
-ordinary HTTP posts (CSRF, sessions, forms). The socket only pushes what changed.
+docs/live-protocol.md describes it for people. Most writes are ordinary HTTP posts (CSRF,
+sessions, forms); the most frequent one, saving a text, may also travel over the socket
+(`save`), through the same action function, so the page need not wait for a request.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from dilemmagesprek.conversations.events import OPERATION_ID
 from dilemmagesprek.conversations.models import Event
 
-# A client message is a few dozen bytes; anything near this limit is abuse, not use.
-MAX_MESSAGE_BYTES = 4096
+# The largest client message is a `save` of a text field: at most 4,000 characters (the
+# method's limit), up to 4 bytes each in UTF-8, escaped in JSON. Anything beyond is refused.
+MAX_MESSAGE_BYTES = 32768
 # A client further behind than this reloads its state instead of replaying event by event.
 MAX_REPLAY = 500
 
@@ -25,8 +28,17 @@ CLIENT_MESSAGES: dict[str, dict[str, type]] = {
     "hello": {"last_seq": int},  # "this is the newest event I have; send me what came after"
     "ping": {},
     "typing": {"form": str},  # "I am typing in this form" (the id of its box on the page)
+    # "store this text in this field; I started from this version" (see worksheets/live_writes)
+    "save": {"op": str, "field": str, "text": str, "version": int},
 }
 FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# What a string field must look like; a text is checked by the action that stores it.
+STRING_FORMS: dict[str, re.Pattern[str] | None] = {
+    "form": FORM_ID,
+    "field": FORM_ID,
+    "op": OPERATION_ID,
+    "text": None,
+}
 
 
 class ProtocolError(Exception):
@@ -67,7 +79,8 @@ def parse_client_message(text: str | None, raw_bytes: bytes | None = None) -> Cl
             raise ProtocolError("bad_fields", _("A field of the message has the wrong type."))
         if wanted is int and not 0 <= value < 2**53:
             raise ProtocolError("bad_fields", _("A field of the message is out of range."))
-        if wanted is str and not FORM_ID.match(value):
+        pattern = STRING_FORMS.get(name) if wanted is str else None
+        if pattern is not None and not pattern.match(value):
             raise ProtocolError("bad_fields", _("A field of the message is out of range."))
     return ClientMessage(kind, data)
 

@@ -7,8 +7,6 @@ re-renders the page with the message next to the form and the typed text kept (4
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,7 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dilemmagesprek.audit.log import audit
 from dilemmagesprek.audit.models import Entry
 from dilemmagesprek.conversations.access import member_for
-from dilemmagesprek.conversations.events import AlreadyApplied, OperationReused, operation
+from dilemmagesprek.conversations.events import (
+    AlreadyApplied,
+    OperationReused,
+    content_digest,
+    operation,
+)
 from dilemmagesprek.conversations.forms import ConversationForm
 from dilemmagesprek.conversations.models import Member
 from dilemmagesprek.conversations.permissions import (
@@ -33,6 +36,7 @@ from dilemmagesprek.conversations.permissions import (
     require,
 )
 from dilemmagesprek.lib.views import error_messages, posted_int
+from dilemmagesprek.realtime.protocol import MAX_MESSAGE_BYTES
 
 from . import actions, facilitation
 from .models import Card, Column, NextStep, RemovedCard
@@ -127,6 +131,7 @@ def render_worksheet(
         "perms": permissions_of(member, conversation),
         "state": state,
         "seq": seq,
+        "ws_max_bytes": MAX_MESSAGE_BYTES,
         "errors": errors or {},
         # Every message once more at the top, linked to its form: a mistake is never silent,
         # also when the form it belongs to is not on the page (an unknown or removed target).
@@ -201,11 +206,10 @@ def _apply(
 
 def _digest(request: HttpRequest) -> str:
     """A fingerprint of what the form asks for, without its token and operation id."""
-    content = sorted(
+    return content_digest(
         (key, value) for key, values in request.POST.lists() for value in values
         if key not in ("csrfmiddlewaretoken", "op")
     )
-    return hashlib.sha256(json.dumps(content).encode()).hexdigest()
 
 
 def _step_anchor(member: Member, field_key: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -79,22 +81,60 @@ def wait_connected(page: Page) -> None:
     )
 
 
-def submit(form: Locator, button: Locator | None = None) -> Response | None:
-    """Submit a form and wait for its answer: patched in place (htmx) or a new page."""
+# Done when the form's surroundings were replaced (a post's answer patched in, or a new
+# page), or when live.js renewed the form's operation id: its text was saved over the socket
+# and acknowledged, and the form stays as it is.
+SUBMIT_DONE = """() => {
+  if (!document.querySelector("[data-test-stale]")) return true;
+  const form = document.querySelector("[data-test-sent]");
+  const op = form && form.querySelector("input[name=op]");
+  return !!op && op.value !== form.getAttribute("data-test-sent");
+}"""
+
+
+@contextmanager
+def answered(form: Locator, action: str | None = None) -> Iterator[list[Response]]:
+    """Wait, after the body of the `with`, until the form's answer is on the page: patched in
+    place (htmx), a new page, or the acknowledgement of a text saved over the socket (then no
+    response comes; the list of responses stays empty)."""
     page = form.page
-    action = (button and button.get_attribute("formaction")) or form.get_attribute("action")
-    action = action or urlsplit(page.url).path
+    action = action or form.get_attribute("action") or urlsplit(page.url).path
     stale = form.locator("xpath=ancestor::*[self::section or self::main][1]")
     stale.evaluate("el => el.setAttribute('data-test-stale', '')")
+    form.evaluate(
+        "f => f.setAttribute('data-test-sent', (f.querySelector('input[name=op]') || {}).value"
+        " || '')"
+    )
+    answers: list[Response] = []
 
-    def answers(response: Response) -> bool:
-        return response.request.method == "POST" and urlsplit(response.url).path == action
+    def collect(response: Response) -> None:
+        if response.request.method == "POST" and urlsplit(response.url).path == action:
+            answers.append(response)
 
-    with page.expect_response(answers) as answer:
+    page.on("response", collect)
+    try:
+        yield answers
+        page.wait_for_function(SUBMIT_DONE)
+        if page.locator("[data-test-stale]").count() == 0:
+            page.wait_for_load_state()
+            for _ in range(250):  # the answer event may trail the swap it caused
+                if answers:
+                    break
+                page.wait_for_timeout(20)
+    finally:
+        page.remove_listener("response", collect)
+        page.evaluate(
+            "() => document.querySelectorAll('[data-test-sent]')"
+            ".forEach(f => f.removeAttribute('data-test-sent'))"
+        )
+
+
+def submit(form: Locator, button: Locator | None = None) -> Response | None:
+    """Submit a form with its button and wait for its answer (see `answered`)."""
+    action = (button and button.get_attribute("formaction")) or None
+    with answered(form, action) as answers:
         (button or form.locator("button[type=submit]:not([formaction])").first).click()
-    expect(page.locator("[data-test-stale]")).to_have_count(0)
-    page.wait_for_load_state()
-    return answer.value
+    return answers[0] if answers else None
 
 
 def new_password() -> str:

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
-from tests.browser.support import create_account, new_context
+from tests.browser.support import answered, create_account, new_context
 
 TITLE = "Met alleen het toetsenbord"
 SHARED_QUESTION = "Durven we het concept te delen voordat iemand erom vraagt?"
@@ -155,9 +155,8 @@ def save(page: Page, form: Locator) -> None:
     """Press the form's own submit button and wait until the answer is on the page."""
     button = form.locator("button[type=submit]:not([formaction])").first
     tab_to(page, button)
-    with page.expect_response(lambda r: r.request.method == "POST"):
+    with answered(form):
         page.keyboard.press("Enter")
-    page.wait_for_load_state()
 
 
 def new_card(page: Page, field: str, column: int, row: str, text: str) -> None:

@@ -146,6 +146,20 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     assert len(refreshes) == fetched_before, refreshes[fetched_before:]
     expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
 
+    # The facilitator moves on to step 3: Paula's page follows, and fetches only what the
+    # move changes (the navigation, the step left and the step opened); her text stays.
+    fetched_before = len(refreshes)
+    facilitator.locator("#step-3 form[action$='/stap/'] button").click()
+    expect(paula.locator("#steps-nav")).to_have_attribute("data-current-step", "3")
+    expect(paula.locator("#step-3")).to_have_class(re.compile(r"\bdg-step--current\b"))
+    expect(paula.locator("#step-2")).not_to_have_class(re.compile(r"\bdg-step--current\b"))
+    moved = refreshes[fetched_before:]
+    assert moved and all(
+        sorted(url.split("?regions=")[1].split("%2C")) == ["step-2", "step-3", "steps-nav"]
+        for url in moved
+    ), moved
+    expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
+
     # Offline: the owner saves while disconnected; nothing is lost, it arrives once back.
     owner_context.set_offline(True)
     owner.locator("#field-needs-text").fill("Steun van de directeur")

@@ -16,6 +16,8 @@
   var refreshing = false;
   var refreshAgain = false;
   var pending = []; // forms whose post did not reach the server
+  var saving = {}; // operation id → {form, text}: texts sent over the socket, not yet answered
+  var live = false; // the socket is open and has answered our hello
 
   function label(name) {
     return statusBox ? statusBox.getAttribute("data-label-" + name) || "" : "";
@@ -25,8 +27,9 @@
     if (!statusBox) return;
     statusBox.setAttribute("data-state", state);
     var text = label(state);
-    if (pending.length && state !== "offline") text = label("unsaved");
-    if (pending.length && state === "offline") text = label("offline") + " " + label("unsaved");
+    var unsaved = pending.length || Object.keys(saving).length;
+    if (unsaved && state !== "offline") text = label("unsaved");
+    if (unsaved && state === "offline") text = label("offline") + " " + label("unsaved");
     statusBox.textContent = text;
   }
 
@@ -58,8 +61,17 @@
         scheduleRefresh(regionsFor(data));
       } else if (data.type === "ready") {
         attempt = 0;
+        live = true;
         setStatus("online");
         resendPending();
+      } else if (data.type === "saved") {
+        saved(data);
+      } else if (data.type === "rejected") {
+        postInstead(data.op);
+      } else if (data.type === "not_saved") {
+        var entry = saving[data.op];
+        delete saving[data.op];
+        if (entry) keepUnsent(entry.form, false);
       } else if (data.type === "resync") {
         scheduleRefresh(ALL);
       } else if (data.type === "presence") {
@@ -70,6 +82,14 @@
     };
     socket.onclose = function (event) {
       socket = null;
+      live = false;
+      // Saves without an answer may or may not have landed: send them again (the operation
+      // id makes a second arrival harmless).
+      Object.keys(saving).forEach(function (op) {
+        var entry = saving[op];
+        delete saving[op];
+        keepUnsent(entry.form, true);
+      });
       setStatus("offline");
       if (event.code === 4403) return; // no longer a member: do not knock again
       if (event.code === 4401) { // the session ended: the page says what to do next
@@ -105,6 +125,17 @@
       ids = [regionOf(data.column ? "col-" + data.column : "card-" + data.id), "spotlight"];
     } else if (type.indexOf("next_step.") === 0 || type === "evaluation.saved") {
       ids = [regionOf("field-" + data.field)];
+    } else if (type === "conversation.step") {
+      // The "current" mark moves from one step to another, the timer goes with it; the
+      // step the page still shows as current is the one it leaves (several step changes
+      // before one fetch add up their steps).
+      ids = ["steps-nav", "step-" + currentStep(), "step-" + data.step];
+      if (document.getElementById("facilitator-bar")) ids.push("facilitator-bar");
+      ids = ids.map(function (id) { return document.getElementById(id) ? id : null; });
+    } else if (type === "conversation.timer") {
+      ids = ["step-" + currentStep()];
+      if (document.getElementById("facilitator-bar")) ids.push("facilitator-bar");
+      ids = ids.map(function (id) { return document.getElementById(id) ? id : null; });
     } else {
       return ALL; // the step, the timer, members, settings: they show in several places
     }
@@ -120,9 +151,13 @@
     });
   }
 
+  // A form whose text must not be touched: changed, waiting to be sent, or with the cursor in
+  // one of its boxes. Focus on its button (just pressed "Save") does not count.
   function isBusy(form) {
-    return isDirty(form) || form.contains(document.activeElement) ||
-      form.hasAttribute("data-dg-pending");
+    var active = document.activeElement;
+    var typing = form.contains(active) && active.matches("textarea, input:not([type=hidden])") &&
+      !active.matches("[type=submit], [type=button], [type=radio], [type=checkbox]");
+    return isDirty(form) || typing || form.hasAttribute("data-dg-pending");
   }
 
   // The most frequent changes, a saved text or a card's new wording, need no fetch at all:
@@ -502,6 +537,86 @@
       // twice: the server answers it with the original result.
       if (document.body.contains(form)) window.htmx.trigger(form, "submit");
     });
+  }
+
+  // --- saving a text over the socket ------------------------------------------------------
+  // A text field the page updates in place (data-dg-inplace) is saved with a `save` frame
+  // instead of a post: the form stays as it is, so nothing typed meanwhile can be lost, and
+  // its version and operation id are renewed from the answer. Whatever is not simply stored
+  // is posted as a form after all, and the server's answer shows the message or the conflict.
+
+  var MAX_FRAME = Number(root.getAttribute("data-ws-max-bytes")) || 0;
+  var encoder = window.TextEncoder ? new TextEncoder() : null;
+
+  function newOp() {
+    var bytes = new Uint8Array(12);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return (b < 16 ? "0" : "") + b.toString(16);
+    }).join("");
+  }
+
+  function socketSave(form) {
+    if (!live || !encoder || !window.crypto || form.dgPost) return null;
+    var box = form.closest("[data-dg-inplace]");
+    var text = form.querySelector("textarea[name=text]");
+    var version = form.querySelector("input[name=version]");
+    var op = form.querySelector("input[name=op]");
+    var key = form.getAttribute("data-dg-key");
+    if (!box || !text || !version || !op || !key) return null;
+    var frame = JSON.stringify({
+      type: "save", op: op.value, field: key, text: text.value, version: Number(version.value)
+    });
+    if (encoder.encode(frame).length > MAX_FRAME) return null; // too large for a frame: post it
+    return { frame: frame, op: op.value, text: text.value };
+  }
+
+  // Before htmx sees the submit (capture phase): send it over the socket when we can.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form || form.tagName !== "FORM" || !root.contains(form)) return;
+    var save = socketSave(form);
+    if (!save) return;
+    event.preventDefault();
+    event.stopPropagation();
+    saving[save.op] = { form: form, text: save.text };
+    form.setAttribute("data-dg-pending", "");
+    pending = pending.filter(function (f) { return f !== form; });
+    socket.send(save.frame);
+  }, true);
+
+  function saved(data) {
+    var entry = saving[data.op];
+    delete saving[data.op];
+    if (!entry) return;
+    var form = entry.form;
+    form.removeAttribute("data-dg-pending");
+    var text = form.querySelector("textarea[name=text]");
+    var version = form.querySelector("input[name=version]");
+    var op = form.querySelector("input[name=op]");
+    // A merge stored more than was sent: show it, unless the user typed on meanwhile (then
+    // their box stays as it is and counts as changed, to be saved next).
+    if (text.value === entry.text && data.text !== entry.text) text.value = data.text;
+    text.defaultValue = data.text;
+    version.value = version.defaultValue = String(data.version);
+    op.value = op.defaultValue = newOp();
+    // A message from an earlier attempt (an error, a conflict now resolved) no longer holds.
+    form.querySelectorAll(".dg-error, .dg-alert").forEach(function (node) { node.remove(); });
+    text.removeAttribute("aria-invalid");
+    var described = (text.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && document.getElementById(id);
+    });
+    if (described.length) text.setAttribute("aria-describedby", described.join(" "));
+    else text.removeAttribute("aria-describedby");
+    setStatus("saved");
+  }
+
+  function postInstead(op) {
+    var entry = saving[op];
+    delete saving[op];
+    if (!entry || !document.body.contains(entry.form)) return;
+    entry.form.dgPost = true; // this form now goes by post, retries included
+    window.htmx.trigger(entry.form, "submit");
   }
 
   // --- presence: who is here, and who is typing where --------------------------------------

@@ -1,0 +1,63 @@
+"""Saving a text over the conversation socket: the form's action, answered with one frame.
+
+The page sends a `save` frame for a text field instead of posting its form, so the editor
+waits for one database transaction and not for an HTTP request, a session, a redirect and a
+re-render. Only the happy path travels this way: whenever the save is not simply stored (a
+conflict to resolve, a locked field, a text too long) the answer is `rejected` and the page
+posts the same form, whose answer shows the message in place. One write path either way: both
+call `actions.set_field` under the form's operation id.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from dilemmagesprek.conversations.events import (
+    AlreadyApplied,
+    OperationReused,
+    content_digest,
+    operation,
+)
+from dilemmagesprek.conversations.models import Member
+
+from . import actions
+
+
+class NoLongerMember(Exception):
+    """The writer was removed (or sent back to the lobby): their socket must close."""
+
+
+def save_text(
+    member_id: str, conversation_id: str, key: str, text: str, version: int, op: str
+) -> dict[str, Any]:
+    """Store a text field as the form would, and give the answer frame for the writer.
+
+    `saved` carries the stored version and text (a merge may have combined it with another
+    edit). Raises NoLongerMember when the writer is no longer an active member.
+    """
+    actor = Member(pk=member_id, conversation_id=conversation_id)
+    # The same fingerprint as the form's post of this text, so a resend over either transport
+    # is recognised as the same operation.
+    digest = content_digest([("text", text), ("version", str(version))])
+    try:
+        with operation(op, digest):
+            value = actions.set_field(actor, key, text, version)
+    except AlreadyApplied as done:
+        data = done.event.data
+        if done.event.type != "field.updated" or data.get("key") != key:
+            return {"type": "rejected", "op": op}
+        return _saved(op, key, data["version"], data["text"])
+    except (OperationReused, ValidationError, actions.EditConflict):
+        return {"type": "rejected", "op": op}
+    except PermissionDenied:
+        active = Member.objects.filter(pk=member_id, removed_at__isnull=True, waiting=False)
+        if not active.exists():
+            raise NoLongerMember(member_id) from None
+        return {"type": "rejected", "op": op}  # a role that may not edit: the form says why
+    return _saved(op, key, value.version, value.text)
+
+
+def _saved(op: str, key: str, version: int, text: str) -> dict[str, Any]:
+    return {"type": "saved", "op": op, "field": key, "version": version, "text": text}

@@ -1,0 +1,250 @@
+"""Saving a text over the socket: stored once, answered, pushed to everyone; anything but a plain
+save is refused so the page falls back to its form, and nothing changes."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from django.db import OperationalError
+from django.test import Client
+
+from dilemmagesprek.conversations import actions as conversation_actions
+from dilemmagesprek.conversations.models import Event
+from dilemmagesprek.worksheets import actions, facilitation, live_writes
+from dilemmagesprek.worksheets.models import FieldValue
+from tests import test_realtime
+from tests.test_realtime import (
+    communicator,
+    hello,
+    receive,
+    run,
+    session_cookie_for_member,
+    session_cookie_for_user,
+)
+
+people = test_realtime.people  # the same fixture: a facilitator, a participant, an outsider
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FIELD = "dilemma"  # a text field no confirmation or hints hang on
+
+
+def save_frame(text: str, version: int, op: str = "op-aaaaaaaa", field: str = FIELD) -> str:
+    return json.dumps({"type": "save", "op": op, "field": field, "text": text, "version": version})
+
+
+async def answer_to(comm) -> dict:
+    """The answer to a save: the next frame that is not an event, presence or typing."""
+    while True:
+        frame = await receive(comm)
+        if frame["type"] != "event":
+            return frame
+
+
+def value(conversation) -> FieldValue | None:
+    return FieldValue.objects.filter(conversation=conversation, key=FIELD).first()
+
+
+def test_a_save_is_stored_answered_and_pushed_to_every_socket(people):
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+    reader = session_cookie_for_user(people["user"])
+
+    async def scenario():
+        comms = [communicator(conversation.pk, key) for key in (writer, reader)]
+        for comm in comms:
+            assert (await comm.connect())[0]
+            await hello(comm, conversation.last_seq)
+        await comms[0].send_to(text_data=save_frame("Regel een\nregel twee", 0))
+        assert await answer_to(comms[0]) == {
+            "type": "saved", "op": "op-aaaaaaaa", "field": FIELD, "version": 1,
+            "text": "Regel een\nregel twee",
+        }
+        pushed = await receive(comms[1])
+        assert pushed["event"] == "field.updated"
+        assert pushed["seq"] == conversation.last_seq + 1
+        assert pushed["data"]["text"] == "Regel een\nregel twee"
+        assert pushed["actor"] == people["participant"].pk
+        for comm in comms:
+            await comm.disconnect()
+
+    run(scenario)
+    assert value(conversation).text == "Regel een\nregel twee"
+    assert value(conversation).updated_by_id == people["participant"].pk
+
+
+def test_a_resent_save_is_applied_once_and_answered_alike(people):
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+
+    async def scenario():
+        comm = communicator(conversation.pk, writer)
+        assert (await comm.connect())[0]
+        await hello(comm, conversation.last_seq)
+        answers = []
+        for _ in range(2):
+            await comm.send_to(text_data=save_frame("Eén keer", 0))
+            answers.append(await answer_to(comm))
+        assert answers[0] == answers[1]
+        assert answers[0]["version"] == 1
+        await comm.disconnect()
+
+    run(scenario)
+    assert Event.objects.filter(conversation=conversation, op="op-aaaaaaaa").count() == 1
+    assert value(conversation).version == 1
+
+
+def test_a_form_post_of_a_save_that_arrived_over_the_socket_is_not_applied_again(people):
+    """The page may resend over HTTP what reached the server over a socket that then broke."""
+    conversation = people["conversation"]
+    live_writes.save_text(
+        people["facilitator"].pk, conversation.pk, FIELD, "Twee\nregels", 0, "op-bbbbbbbb"
+    )
+    client = Client()
+    client.force_login(people["user"])
+    response = client.post(
+        f"/g/{conversation.pk}/veld/{FIELD}/",
+        {"text": "Twee\r\nregels", "version": "0", "op": "op-bbbbbbbb"},
+    )
+    assert response.status_code == 303
+    assert Event.objects.filter(conversation=conversation, type="field.updated").count() == 1
+    assert value(conversation).version == 1
+
+
+def test_a_stale_save_that_cannot_be_merged_is_rejected_and_changes_nothing(people):
+    conversation = people["conversation"]
+    actions.set_field(people["facilitator"], FIELD, "Eerste versie van de tekst", None)
+    actions.set_field(people["facilitator"], FIELD, "Tweede versie, heel anders", 1)
+    conversation.refresh_from_db()
+    before = conversation.last_seq
+    answer = live_writes.save_text(
+        people["participant"].pk, conversation.pk, FIELD, "Derde, ook anders", 1, "op-cccccccc"
+    )
+    assert answer == {"type": "rejected", "op": "op-cccccccc"}
+    conversation.refresh_from_db()
+    assert conversation.last_seq == before
+    assert value(conversation).text == "Tweede versie, heel anders"
+
+
+def test_a_stale_save_of_other_words_is_merged_and_the_answer_carries_the_merge(people):
+    conversation = people["conversation"]
+    actions.set_field(people["facilitator"], FIELD, "alfa\nbeta\ngamma", None)
+    actions.set_field(people["facilitator"], FIELD, "ALFA\nbeta\ngamma", 1)
+    answer = live_writes.save_text(
+        people["participant"].pk, conversation.pk, FIELD, "alfa\nbeta\nGAMMA", 1, "op-dddddddd"
+    )
+    assert answer["type"] == "saved"
+    assert answer["text"] == "ALFA\nbeta\nGAMMA"
+    assert answer["version"] == 3
+
+
+@pytest.mark.parametrize("case", ["locked", "too_long", "unknown_field", "reused_op"])
+def test_a_save_the_form_must_explain_is_rejected_and_changes_nothing(people, case):
+    conversation = people["conversation"]
+    text, field, op = "Een tekst", FIELD, "op-eeeeeeee"
+    if case == "locked":
+        facilitation.lock_field(people["facilitator"], FIELD, True)
+    elif case == "too_long":
+        text = "x" * 5000
+    elif case == "unknown_field":
+        field = "bestaat-niet"
+    elif case == "reused_op":
+        live_writes.save_text(people["participant"].pk, conversation.pk, FIELD, "Iets", 0, op)
+    conversation.refresh_from_db()
+    before = (conversation.last_seq, getattr(value(conversation), "text", None))
+    answer = live_writes.save_text(people["participant"].pk, conversation.pk, field, text, 0, op)
+    assert answer == {"type": "rejected", "op": op}
+    conversation.refresh_from_db()
+    assert (conversation.last_seq, getattr(value(conversation), "text", None)) == before
+
+
+def test_a_save_from_a_removed_member_closes_their_socket(people):
+    conversation = people["conversation"]
+    participant = people["participant"]
+    writer = session_cookie_for_member(participant)
+
+    async def scenario():
+        comm = communicator(conversation.pk, writer)
+        assert (await comm.connect())[0]
+        await hello(comm, conversation.last_seq)
+        # Removed behind the hub's back: the socket is not told, so the write must find out.
+        await database_sync_to_async(
+            lambda: type(participant).objects.filter(pk=participant.pk).update(
+                removed_at=conversation.created_at
+            )
+        )()
+        await comm.send_to(text_data=save_frame("Mag dit nog?", 0))
+        closed = await comm.receive_output(timeout=3)
+        while closed["type"] == "websocket.send":
+            closed = await comm.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": 4403}
+
+    run(scenario)
+    assert value(conversation) is None
+
+
+def test_a_save_the_database_cannot_take_is_answered_not_saved(people, monkeypatch):
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+
+    def database_away(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(live_writes.actions, "set_field", database_away)
+
+    async def scenario():
+        comm = communicator(conversation.pk, writer)
+        assert (await comm.connect())[0]
+        await hello(comm, conversation.last_seq)
+        await comm.send_to(text_data=save_frame("Komt later", 0))
+        assert await answer_to(comm) == {"type": "not_saved", "op": "op-aaaaaaaa"}
+        await comm.send_to(text_data='{"type": "ping"}')
+        assert await receive(comm) == {"type": "pong"}
+        await comm.disconnect()
+
+    run(scenario)
+    assert value(conversation) is None
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        {"type": "save", "op": "op-aaaaaaaa", "field": FIELD, "text": "x"},  # no version
+        {"type": "save", "op": "kort", "field": FIELD, "text": "x", "version": 0},
+        {"type": "save", "op": "op-aaaaaaaa", "field": "../x", "text": "x", "version": 0},
+        {"type": "save", "op": "op-aaaaaaaa", "field": FIELD, "text": 5, "version": 0},
+        {"type": "save", "op": "op-aaaaaaaa", "field": FIELD, "text": "x", "version": -1},
+    ],
+)
+def test_a_malformed_save_is_answered_with_an_error_and_changes_nothing(people, frame):
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+    before = conversation.last_seq
+
+    async def scenario():
+        comm = communicator(conversation.pk, writer)
+        assert (await comm.connect())[0]
+        await hello(comm, conversation.last_seq)
+        await comm.send_to(text_data=json.dumps(frame))
+        answer = await answer_to(comm)
+        assert answer["type"] == "error"
+        assert answer["code"] == "bad_fields"
+        await comm.disconnect()
+
+    run(scenario)
+    conversation.refresh_from_db()
+    assert conversation.last_seq == before
+
+
+def test_an_observer_may_not_save_and_is_sent_to_the_form(people):
+    conversation = people["conversation"]
+    observer, _token = conversation_actions.invite_member(
+        people["facilitator"], "Kijker", type(people["participant"]).Role.OBSERVER
+    )
+    answer = live_writes.save_text(
+        observer.pk, conversation.pk, FIELD, "Mag niet", 0, "op-ffffffff"
+    )
+    assert answer == {"type": "rejected", "op": "op-ffffffff"}
+    assert value(conversation) is None
