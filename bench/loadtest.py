@@ -12,8 +12,9 @@ conversations with a signed-in facilitator and N participants who each have an i
 session and a card of their own (bench/setup_app.py, then bench/loadtest_setup.py).
 
 What it does (bench/loadtest_client.py, its own process): every participant is a screen, a
-socket on one of the two workers (alternately), and an editor, who saves their card with the
-page's form POST every LOADTEST_EDIT_INTERVAL seconds from a random phase; every facilitator
+socket on one of the two workers (alternately), and an editor, who saves their card as the
+page does (a `save_card` frame on their socket) every LOADTEST_EDIT_INTERVAL seconds from a
+random phase; every facilitator
 changes the step with the page's POST every LOADTEST_STEP_INTERVAL seconds. Three phases:
 
 1. **at rest** (LOADTEST_REST s): every socket open, only a light probe of LOADTEST_REST_RATE
@@ -48,8 +49,11 @@ Settings, all optional, from the environment (defaults are the issue's):
 - LOADTEST_SAMPLE=5: seconds between resource samples; LOADTEST_BUCKET: seconds per row of
   the latency table and point of the plot (60; 10 when the load phase is under 5 minutes);
 - LOADTEST_REFETCH=1 (the default): screens do what live.js does after every event (a card's
-  text in place, the whole page after a step change) and an editor follows its 303, and a
-  step is judged on edit to every *page*; 0 judges on frames alone;
+  text in place; the navigation and the two steps involved after a step change; an editor
+  whose save was a form post follows its 303), and a step is judged on edit to every *page*;
+  0 judges on frames alone;
+- LOADTEST_WRITE=socket (the default): participants save their card as live.js does, with a
+  `save_card` frame on their socket; `http` posts the form instead;
 - LOADTEST_CONNECT_CONCURRENCY=50: sockets opening at once; LOADTEST_SEED=1: the random
   phases of the participants;
 - LOADTEST_DATABASE_ADMIN_URL=postgres://postgres@127.0.0.1:5432/postgres: where the run's
@@ -112,6 +116,7 @@ def config() -> dict:
         "drain": env_float("LOADTEST_DRAIN", 15),
         "sample": env_float("LOADTEST_SAMPLE", 5),
         "refetch": os.environ.get("LOADTEST_REFETCH", "1").lower() in ("1", "true", "yes"),
+        "write": os.environ.get("LOADTEST_WRITE", "socket"),
         "seed": int(env_float("LOADTEST_SEED", 1)),
         "connect_concurrency": int(env_float("LOADTEST_CONNECT_CONCURRENCY", 50)),
         "admin_url": os.environ.get(
@@ -469,6 +474,7 @@ def main() -> int:
                     "drain",
                     "threshold",
                     "refetch",
+                    "write",
                     "seed",
                     "connect_concurrency",
                 )

@@ -12,12 +12,14 @@ What it does, per conversation ("room"):
   live.js (250 ms × 2^attempt, at most 4 s apart, for as long as the run lasts); what it gets
   by replay counts as delivered, late. Every close by the server and every failed connect
   is an error.
-- **Edits.** Every participant edits their own card (made by bench/loadtest_setup.py) with
-  the real form POST of the page: /g/<id>/kaart/<card>/ with the session cookie, the CSRF
-  cookie and token, and an operation id, over keep-alive HTTP connections to the workers in
-  turn. The text carries a marker `#<tag>:<edit>#`, so a screen knows which edit a frame is
-  without decoding it. One participant has at most one save in flight, as a person does: when
-  a save takes longer than the interval, the next one waits for it.
+- **Edits.** Every participant edits their own card (made by bench/loadtest_setup.py) as
+  live.js does: a `save_card` frame on their own socket (the card, the text, an operation id),
+  answered `saved`; while their socket is down, or with "write": "http", the page's form POST
+  /g/<id>/kaart/<card>/ with the session cookie, the CSRF cookie and token, and an operation
+  id, over keep-alive HTTP connections to the workers in turn. The text carries a marker
+  `#<tag>:<edit>#`, so a screen knows which edit a frame is without decoding it. One
+  participant has at most one save in flight, as a person does: when a save takes longer
+  than the interval, the next one waits for it.
 - **Step changes.** The room's facilitator (a signed-in account) changes the step with the
   real POST /g/<id>/stap/, steps 1 → 2 → … → 5 → 1. Its frame carries no text; a screen
   matches the n-th `conversation.step` frame to the room's n-th step change by its step
@@ -41,9 +43,11 @@ ramp stops at the first step that is not held (the load phase still runs).
 
 With `refetch` the screens also do what live.js does after every event: a card's new text is
 put in place from the event itself (no fetch: the page has it when the frame arrives), a step
-change fetches the whole worksheet (`GET /g/<id>/` with `X-DG-Live: 1`), one fetch at a time,
-events that arrive meanwhile joining the next fetch; and an editor follows its 303 with a GET
-of the card's step, as htmx does. "Edit to every page" is then measured too, and a step is
+change fetches the navigation and the two steps whose "current" mark moves
+(`GET /g/<id>/?regions=step-2,step-3,steps-nav` with `X-DG-Live: 1`), one fetch at a time,
+events that arrive meanwhile joining the next fetch; and an editor whose save was a form post
+follows its 303 with a GET of the card's step, as htmx does (a save over the socket needs
+nothing more). "Edit to every page" is then measured too, and a step is
 held on that instead of on the frame.
 
 Protocol with the parent on stdout/stdin: prints "CONNECTED <n>" when the screens are ready,
@@ -81,6 +85,9 @@ EVENT_PREFIX = '{"type":"event","seq":'
 STEP_EVENT = '"event":"conversation.step"'
 CARD = 0
 STEP = 1
+# The status of an acknowledged save: a form post's redirect, or the socket's `saved`.
+ACKED = "303"
+ANSWERS = ('{"type":"saved"', '{"type":"rejected"', '{"type":"not_saved"')
 TEXT = "Wat weegt zwaarder voor deze partij: snelheid of zorgvuldigheid?"
 
 
@@ -93,7 +100,7 @@ class Edit:
     n_screens: int
     t0: float = 0.0
     t_ack: float = 0.0
-    status: str = ""  # "303" when acknowledged; otherwise the status or the exception
+    status: str = ""  # ACKED when acknowledged; otherwise the status or the exception
     step: int = 0  # the step a step change goes to
     region: str = ""  # (refetch) the live region a card edit touches: its step
     seen: bytearray = field(default_factory=bytearray)
@@ -118,6 +125,7 @@ class Screen:
     reconnects: int = 0
     attempt: int = 0  # failed connects in a row (live.js's backoff)
     step_cursor: int = 0  # the next of the room's step changes this screen expects
+    shown_step: int = 0  # the step its page shows as current (refetch)
     # refetch: edits whose frame came since the last page fetch started, and the regions
     # the next fetch asks for (or the whole page)
     page_pending: list[int] = field(default_factory=list)
@@ -179,6 +187,8 @@ class LoadTest:
             f"{plan['session_cookie']}={plan['facilitator_session']}; {self.csrf_cookie}"
         )
         self.refetch = bool(plan.get("refetch"))
+        self.socket_writes = plan.get("write", "socket") == "socket"
+        self.answers: dict[str, asyncio.Future] = {}  # operation id → the socket's answer
         # With refetch a change is on a screen when the page is, not when the frame is.
         self.metric = "every_page_ms" if self.refetch else "every_screen_ms"
         self.edits: list[Edit] = []
@@ -208,7 +218,9 @@ class LoadTest:
                 port = self.ports[n % len(self.ports)]
                 n += 1
                 cookie = f"{plan['session_cookie']}={participant['session']}"
-                room.screens.append(Screen(room, j, port, cookie))
+                room.screens.append(
+                    Screen(room, j, port, cookie, shown_step=spec["current_step"])
+                )
                 participant["cookie"] = f"{cookie}; {self.csrf_cookie}"
             self.rooms.append(room)
 
@@ -246,6 +258,12 @@ class LoadTest:
 
     def on_frame(self, screen: Screen, frame: str, now: float) -> bool:
         """Record one frame; False when the screen must reconnect (a gap)."""
+        if frame.startswith(ANSWERS):
+            answer = json.loads(frame)
+            future = self.answers.pop(answer["op"], None)
+            if future is not None and not future.done():
+                future.set_result(answer)
+            return True
         if not frame.startswith(EVENT_PREFIX):
             if frame.startswith('{"type":"resync"'):
                 # Too far behind: a browser fetches the page; what it skipped shows as lost.
@@ -285,7 +303,7 @@ class LoadTest:
                 edit.n_seen += 1
                 edit.last = max(edit.last, now)
                 self.frame_ms[edit.phase].append((now - edit.t0) * 1000)
-                if edit.status and edit.status != "303":
+                if edit.status and edit.status != ACKED:
                     self.unacked_frames += 1
                 if self.refetch and edit.kind == CARD:
                     # live.js puts a card's new text in place from the event: no fetch.
@@ -293,8 +311,13 @@ class LoadTest:
                     edit.page_last = max(edit.page_last, now)
                 elif self.refetch:
                     screen.page_pending.append(edit.id)
-        if self.refetch and not (edit is not None and edit.kind == CARD):
-            # live.js: anything else (here: a step change) fetches the whole worksheet.
+        if self.refetch and edit is not None and edit.kind == STEP:
+            # live.js: a step change fetches the navigation and the step left and opened.
+            screen.wanted |= {"steps-nav", f"step-{screen.shown_step}", f"step-{edit.step}"}
+            screen.shown_step = edit.step
+            self.schedule_refresh(screen)
+        elif self.refetch and edit is None:
+            # Anything else fetches the whole worksheet.
             screen.wanted_all = True
             self.schedule_refresh(screen)
         return True
@@ -417,6 +440,10 @@ class LoadTest:
         edit = Edit(len(self.edits), room.index, CARD, phase, len(room.screens))
         edit.region = participant["region"]
         self.edits.append(edit)
+        ws = room.screens[j].ws
+        if self.socket_writes and ws is not None:
+            await self.save_card(ws, participant, edit, f"{TEXT} {self.needle}{edit.id}# d{j + 1}")
+            return
         body = urllib.parse.urlencode(
             {
                 "csrfmiddlewaretoken": self.csrf,
@@ -427,13 +454,36 @@ class LoadTest:
         port = self.post_port()
         path = f"/g/{room.id}/kaart/{participant['card']}/"
         edit.status = await self.request(port, "POST", path, participant["cookie"], body, edit)
-        if edit.status == "303":
+        if edit.status == ACKED:
             edit.t_ack = perf()
             if self.refetch:  # htmx follows the redirect (to the step) and swaps it in
                 url = f"/g/{room.id}/?regions={edit.region}"
                 await self.request(port, "GET", url, participant["cookie"], htmx=True)
         else:
             self.error("post", edit.status)
+
+    async def save_card(
+        self, ws: ClientConnection, participant: dict, edit: Edit, text: str
+    ) -> None:
+        """live.js's `save_card` on the participant's own socket; the answer is `saved`."""
+        op = f"{self.tag}-{edit.id}"
+        future = asyncio.get_running_loop().create_future()
+        self.answers[op] = future
+        frame = json.dumps(
+            {"type": "save_card", "op": op, "card": participant["card"], "text": text}
+        )
+        edit.t0 = perf()
+        try:
+            await ws.send(frame)
+            answer = await asyncio.wait_for(future, POST_TIMEOUT)
+            edit.status = ACKED if answer["type"] == "saved" else answer["type"]
+        except Exception as error:  # noqa: BLE001 - counted and reported
+            self.answers.pop(op, None)
+            edit.status = type(error).__name__
+        if edit.status == ACKED:
+            edit.t_ack = perf()
+        else:
+            self.error("save", edit.status)
 
     async def change_step(self, room: Room, phase: int) -> None:
         steps = room.steps
@@ -446,7 +496,7 @@ class LoadTest:
         path = f"/g/{room.id}/stap/"
         port = self.post_port()
         edit.status = await self.request(port, "POST", path, self.facilitator_cookie, body, edit)
-        if edit.status == "303":
+        if edit.status == ACKED:
             edit.t_ack = perf()
         else:
             self.error("post", f"{edit.status} (step change)")
@@ -509,7 +559,7 @@ class LoadTest:
         while t < end - 1:
             await asyncio.sleep(t - perf())
             window = [e for e in self.edits if e.phase == index and e.t0 >= t - every]
-            acked = [e for e in window if e.status == "303"]
+            acked = [e for e in window if e.status == ACKED]
             done = [(e.last - e.t0) * 1000 for e in acked if e.n_seen == e.n_screens]
             stats = percentiles(done) or {}
             errors = sum(1 for err in self.errors if err[1] == index and err[0] >= t - every)
@@ -528,7 +578,7 @@ class LoadTest:
 
     async def drain(self, which, limit: float) -> None:
         deadline = perf() + limit
-        waiting = [e for e in self.edits if which(e) and e.status == "303"]
+        waiting = [e for e in self.edits if which(e) and e.status == ACKED]
         while waiting and perf() < deadline:
             waiting = [e for e in waiting if not self.complete(e)]
             await asyncio.sleep(0.1)
@@ -541,10 +591,10 @@ class LoadTest:
 
     def phase_summary(self, index: int, spec: dict, start: float, end: float) -> dict:
         edits = [e for e in self.edits if e.phase == index]
-        acked = [e for e in edits if e.status == "303"]
+        acked = [e for e in edits if e.status == ACKED]
         every = [self.every_screen_ms(e) for e in acked]
         post = [(e.t_ack - e.t0) * 1000 for e in acked]
-        statuses = collections.Counter(e.status for e in edits if e.status != "303")
+        statuses = collections.Counter(e.status for e in edits if e.status != ACKED)
         errors = collections.Counter(
             f"{err[2]}: {err[3]}" for err in self.errors if err[1] == index
         )
@@ -676,7 +726,7 @@ class LoadTest:
         lost = 0
         lost_by_phase: collections.Counter = collections.Counter()
         for edit in self.edits:
-            if edit.status == "303":
+            if edit.status == ACKED:
                 missing = len(edit.seen) - edit.n_seen
                 lost += missing
                 lost_by_phase[edit.phase] += missing
@@ -729,7 +779,7 @@ class LoadTest:
         }
 
     def row(self, edit: Edit) -> list:
-        acked = edit.status == "303"
+        acked = edit.status == ACKED
         every = self.every_screen_ms(edit) if acked else float("inf")
         page = None
         if self.refetch and acked and self.complete(edit):

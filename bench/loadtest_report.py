@@ -237,10 +237,17 @@ def markdown(result: dict) -> str:
         f"{result['postgres']['backends_at_start']} in use at the start), Redis "
         f"{result['redis']['version']}."
         + (
-            " Screens refetch the page after every event, as live.js does."
+            " Screens fetch what live.js fetches after an event (a card's text goes in place;"
+            " a step change fetches the navigation and the two steps involved)."
             if c["refetch"]
             else " Screens receive frames only; they do not refetch the page"
             " (see `LOADTEST_REFETCH`)."
+        )
+        + (
+            " Cards are saved as form posts (`LOADTEST_WRITE=http`)."
+            if c.get("write") == "http"
+            else " Cards are saved as live.js saves them: a `save_card` frame on the"
+            " participant's socket."
         ),
         "",
         f"Server settings: {describe_settings(result)}.",

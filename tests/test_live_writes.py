@@ -248,3 +248,81 @@ def test_an_observer_may_not_save_and_is_sent_to_the_form(people):
     )
     assert answer == {"type": "rejected", "op": "op-ffffffff"}
     assert value(conversation) is None
+
+
+# --- a card's new wording ------------------------------------------------------------------
+
+
+def card_of(people, author_key: str = "participant", text: str = "Eerste kaart"):
+    from dilemmagesprek.worksheets.models import Column
+
+    column = Column.objects.filter(conversation=people["conversation"], matrix="players").first()
+    return actions.add_card(people[author_key], column.pk, "standpunten", text)
+
+
+def test_a_card_saved_over_the_socket_is_stored_answered_and_pushed(people):
+    conversation = people["conversation"]
+    card = card_of(people)
+    conversation.refresh_from_db()
+    writer = session_cookie_for_member(people["participant"])
+    reader = session_cookie_for_user(people["user"])
+
+    async def scenario():
+        comms = [communicator(conversation.pk, key) for key in (writer, reader)]
+        for comm in comms:
+            assert (await comm.connect())[0]
+            await hello(comm, conversation.last_seq)
+        frame = {"type": "save_card", "op": "op-kaart001", "card": card.pk, "text": "Nieuw"}
+        for _ in range(2):  # the second is a resend: the same answer, applied once
+            await comms[0].send_to(text_data=json.dumps(frame))
+            assert await answer_to(comms[0]) == {
+                "type": "saved", "op": "op-kaart001", "card": card.pk, "text": "Nieuw"
+            }
+        pushed = await receive(comms[1])
+        assert pushed["event"] == "card.updated"
+        assert pushed["data"]["text"] == "Nieuw"
+        for comm in comms:
+            await comm.disconnect()
+
+    run(scenario)
+    card.refresh_from_db()
+    assert card.text == "Nieuw"
+    assert Event.objects.filter(conversation=conversation, op="op-kaart001").count() == 1
+
+
+@pytest.mark.parametrize("case", ["someone_elses", "empty", "unknown", "locked"])
+def test_a_card_save_the_form_must_explain_is_rejected_and_changes_nothing(people, case):
+    conversation = people["conversation"]
+    card = card_of(people, "facilitator" if case == "someone_elses" else "participant")
+    card_id, text = card.pk, "Andere woorden"
+    if case == "empty":
+        text = "   "
+    elif case == "unknown":
+        card_id = "bestaatniet1"
+    elif case == "locked":
+        facilitation.lock_field(people["facilitator"], "players", True)
+    conversation.refresh_from_db()
+    before = conversation.last_seq
+    answer = live_writes.save_card(
+        people["participant"].pk, conversation.pk, card_id, text, "op-kaart002"
+    )
+    assert answer == {"type": "rejected", "op": "op-kaart002"}
+    conversation.refresh_from_db()
+    card.refresh_from_db()
+    assert conversation.last_seq == before
+    assert card.text == "Eerste kaart"
+
+
+def test_a_resent_edit_of_a_card_written_alone_is_answered_with_its_text(people):
+    conversation = people["conversation"]
+    facilitation.set_step_option(people["facilitator"], 2, "private", True)
+    card = card_of(people)
+    assert card.hidden
+    answers = [
+        live_writes.save_card(
+            people["participant"].pk, conversation.pk, card.pk, "Alleen voor mij", "op-kaart003"
+        )
+        for _ in range(2)
+    ]
+    assert answers[0] == answers[1]
+    assert answers[1]["text"] == "Alleen voor mij"

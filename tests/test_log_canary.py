@@ -103,6 +103,16 @@ def test_no_input_and_no_secret_reaches_the_logs(logs):
         assert (await client.connect())[0]
         await client.send_to(text_data=json.dumps({"type": "hello", "last_seq": 0}))
         await client.send_to(text_data=json.dumps({"type": "typing", "form": canary("form")}))
+        # Saves over the socket: one that is stored, one refused (too long), one for a card.
+        await client.send_to(text_data=json.dumps(
+            {"type": "save", "op": "canary-op-1", "field": "urgency", "text": canary("live"),
+             "version": 0}))
+        await client.send_to(text_data=json.dumps(
+            {"type": "save", "op": "canary-op-2", "field": "urgency",
+             "text": canary("long") * 500, "version": 1}))
+        await client.send_to(text_data=json.dumps(
+            {"type": "save_card", "op": "canary-op-3", "card": card.pk,
+             "text": canary("livecard")}))
         await client.send_to(text_data=canary("garbage"))
         await asyncio.sleep(0.3)
         await client.disconnect()

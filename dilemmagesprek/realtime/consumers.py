@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
 import time
@@ -101,8 +102,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         if message.type == "hello":
             await self._replay(message.fields["last_seq"])
-        elif message.type == "save":
-            await self._save(message.fields)
+        elif message.type in ("save", "save_card"):
+            await self._save(message.type, message.fields)
         elif message.type == "ping":
             self.queue.put_nowait(encode({"type": "pong"}))
         elif message.type == "typing":
@@ -119,7 +120,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             except Exception:
                 log.debug("typing notice not sent", exc_info=True)
 
-    async def _save(self, fields: dict[str, Any]) -> None:
+    async def _save(self, kind: str, fields: dict[str, Any]) -> None:
         """Store a text through the write path; answer `saved`, `rejected` or `not_saved`.
 
         Frames of one socket are handled one after the other, so a client's saves are applied
@@ -127,11 +128,18 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         through the hub, after commit.
         """
         op = fields["op"]
-        try:
-            answer = await database_sync_to_async(live_writes.save_text)(
-                self.member_id, self.conversation_id, fields["field"], fields["text"],
-                fields["version"], op,
+        if kind == "save":
+            write = functools.partial(
+                live_writes.save_text, self.member_id, self.conversation_id, fields["field"],
+                fields["text"], fields["version"], op,
             )
+        else:
+            write = functools.partial(
+                live_writes.save_card, self.member_id, self.conversation_id, fields["card"],
+                fields["text"], op,
+            )
+        try:
+            answer = await database_sync_to_async(write)()
         except live_writes.NoLongerMember:
             self.kick(CLOSE_FORBIDDEN)
             return

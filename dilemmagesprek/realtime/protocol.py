@@ -30,12 +30,15 @@ CLIENT_MESSAGES: dict[str, dict[str, type]] = {
     "typing": {"form": str},  # "I am typing in this form" (the id of its box on the page)
     # "store this text in this field; I started from this version" (see worksheets/live_writes)
     "save": {"op": str, "field": str, "text": str, "version": int},
+    # "store this new wording of this card"
+    "save_card": {"op": str, "card": str, "text": str},
 }
 FORM_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 # What a string field must look like; a text is checked by the action that stores it.
 STRING_FORMS: dict[str, re.Pattern[str] | None] = {
     "form": FORM_ID,
     "field": FORM_ID,
+    "card": FORM_ID,
     "op": OPERATION_ID,
     "text": None,
 }

@@ -1,6 +1,7 @@
 """Saving a text over the conversation socket: the form's action, answered with one frame.
 
-The page sends a `save` frame for a text field instead of posting its form, so the editor
+The page sends a `save` frame for a text field (`save_card` for a card's wording) instead of
+posting its form, so the editor
 waits for one database transaction and not for an HTTP request, a session, a redirect and a
 re-render. Only the happy path travels this way: whenever the save is not simply stored (a
 conflict to resolve, a locked field, a text too long) the answer is `rejected` and the page
@@ -52,11 +53,38 @@ def save_text(
     except (OperationReused, ValidationError, actions.EditConflict):
         return {"type": "rejected", "op": op}
     except PermissionDenied:
-        active = Member.objects.filter(pk=member_id, removed_at__isnull=True, waiting=False)
-        if not active.exists():
-            raise NoLongerMember(member_id) from None
+        _check_still_member(member_id)
         return {"type": "rejected", "op": op}  # a role that may not edit: the form says why
     return _saved(op, key, value.version, value.text)
+
+
+def save_card(
+    member_id: str, conversation_id: str, card_id: str, text: str, op: str
+) -> dict[str, Any]:
+    """Store a card's new wording as its edit form would; the answer frame for the writer."""
+    actor = Member(pk=member_id, conversation_id=conversation_id)
+    digest = content_digest([("text", text)])
+    try:
+        with operation(op, digest):
+            card = actions.edit_card(actor, card_id, text)
+    except AlreadyApplied as done:
+        data = done.event.data
+        if done.event.type != "card.updated" or data.get("id") != card_id:
+            return {"type": "rejected", "op": op}
+        # A card written alone keeps its text out of the event until the reveal.
+        return {"type": "saved", "op": op, "card": card_id, "text": data.get("text", text)}
+    except (OperationReused, ValidationError):
+        return {"type": "rejected", "op": op}
+    except PermissionDenied:
+        _check_still_member(member_id)
+        return {"type": "rejected", "op": op}
+    return {"type": "saved", "op": op, "card": card_id, "text": card.text}
+
+
+def _check_still_member(member_id: str) -> None:
+    active = Member.objects.filter(pk=member_id, removed_at__isnull=True, waiting=False)
+    if not active.exists():
+        raise NoLongerMember(member_id)
 
 
 def _saved(op: str, key: str, version: int, text: str) -> dict[str, Any]:

@@ -133,10 +133,14 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
         "Wil de brief op tijd versturen"
     )
     fetched_before = len(refreshes)
+    piet_posts: list[str] = []
+    piet.on("request", lambda r: piet_posts.append(r.url) if r.method == "POST" else None)
     piet_card = piet.locator("#step-2 .dg-card", has_text="Wil de brief op tijd versturen")
     piet_card.locator("summary").click()
     piet_card.locator("textarea[name=text]").fill("Wil de brief echt op tijd versturen")
     piet_card.locator("details form button[type=submit]").click()
+    # Piet's own card shows the new wording; it went over his socket, not as a post.
+    expect(piet_card.locator(".dg-card__text")).to_have_text("Wil de brief echt op tijd versturen")
     expect(paula.locator("#step-2 .dg-card__text")).to_contain_text(
         ["Wil de brief echt op tijd versturen"]
     )
@@ -144,6 +148,7 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
         "Wil de brief echt op tijd versturen"
     )
     assert len(refreshes) == fetched_before, refreshes[fetched_before:]
+    assert piet_posts == [], piet_posts
     expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
 
     # The facilitator moves on to step 3: Paula's page follows, and fetches only what the

@@ -540,8 +540,8 @@
   }
 
   // --- saving a text over the socket ------------------------------------------------------
-  // A text field the page updates in place (data-dg-inplace) is saved with a `save` frame
-  // instead of a post: the form stays as it is, so nothing typed meanwhile can be lost, and
+  // A text field the page updates in place (data-dg-inplace) is saved with a `save` frame,
+  // a card's new wording with `save_card`, instead of a post: the form stays as it is, so nothing typed meanwhile can be lost, and
   // its version and operation id are renewed from the answer. Whatever is not simply stored
   // is posted as a form after all, and the server's answer shows the message or the conflict.
 
@@ -556,17 +556,26 @@
     }).join("");
   }
 
+  // The frame for a form that can go over the socket: a text field shown in place, or a
+  // card's edit form. Null when the form must be posted.
   function socketSave(form) {
     if (!live || !encoder || !window.crypto || form.dgPost) return null;
-    var box = form.closest("[data-dg-inplace]");
     var text = form.querySelector("textarea[name=text]");
-    var version = form.querySelector("input[name=version]");
     var op = form.querySelector("input[name=op]");
+    if (!text || !op) return null;
+    var frame;
     var key = form.getAttribute("data-dg-key");
-    if (!box || !text || !version || !op || !key) return null;
-    var frame = JSON.stringify({
-      type: "save", op: op.value, field: key, text: text.value, version: Number(version.value)
-    });
+    var card = form.getAttribute("data-dg-card-id");
+    var version = form.querySelector("input[name=version]");
+    if (key && version && form.closest("[data-dg-inplace]")) {
+      frame = JSON.stringify({
+        type: "save", op: op.value, field: key, text: text.value, version: Number(version.value)
+      });
+    } else if (card) {
+      frame = JSON.stringify({ type: "save_card", op: op.value, card: card, text: text.value });
+    } else {
+      return null;
+    }
     if (encoder.encode(frame).length > MAX_FRAME) return null; // too large for a frame: post it
     return { frame: frame, op: op.value, text: text.value };
   }
@@ -594,12 +603,18 @@
     var text = form.querySelector("textarea[name=text]");
     var version = form.querySelector("input[name=version]");
     var op = form.querySelector("input[name=op]");
-    // A merge stored more than was sent: show it, unless the user typed on meanwhile (then
-    // their box stays as it is and counts as changed, to be saved next).
+    // The server may store other text than was sent (a merge, trimmed spaces): show it,
+    // unless the user typed on meanwhile (then their box stays as it is and counts as
+    // changed, to be saved next).
     if (text.value === entry.text && data.text !== entry.text) text.value = data.text;
     text.defaultValue = data.text;
-    version.value = version.defaultValue = String(data.version);
+    if (version && typeof data.version === "number") {
+      version.value = version.defaultValue = String(data.version);
+    }
     op.value = op.defaultValue = newOp();
+    // The card on this page shows its new wording now (a card written alone gets no text in
+    // its event, and the event may come after this answer).
+    if (data.card) cardInPlace({ id: data.card, text: data.text });
     // A message from an earlier attempt (an error, a conflict now resolved) no longer holds.
     form.querySelectorAll(".dg-error, .dg-alert").forEach(function (node) { node.remove(); });
     text.removeAttribute("aria-invalid");
