@@ -49,7 +49,8 @@ Settings, all optional, from the environment (defaults are the issue's):
 - LOADTEST_SAMPLE=5: seconds between resource samples; LOADTEST_BUCKET: seconds per row of
   the latency table and point of the plot (60; 10 when the load phase is under 5 minutes);
 - LOADTEST_REFETCH=1 (the default): screens do what live.js does after every event (a card's
-  text in place; the navigation and the two steps involved after a step change; an editor
+  text in place; the navigation and the heads of the two steps involved after a step
+  change; an editor
   whose save was a form post follows its 303), and a step is judged on edit to every *page*;
   0 judges on frames alone;
 - LOADTEST_WRITE=socket (the default): participants save their card as live.js does, with a

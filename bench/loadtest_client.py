@@ -43,8 +43,8 @@ ramp stops at the first step that is not held (the load phase still runs).
 
 With `refetch` the screens also do what live.js does after every event: a card's new text is
 put in place from the event itself (no fetch: the page has it when the frame arrives), a step
-change fetches the navigation and the two steps whose "current" mark moves
-(`GET /g/<id>/?regions=step-2,step-3,steps-nav` with `X-DG-Live: 1`), one fetch at a time,
+change fetches the navigation and the heads of the two steps whose "current" mark moves
+(`GET /g/<id>/?regions=step-2-head,step-3-head,steps-nav` with `X-DG-Live: 1`), one fetch at a time,
 events that arrive meanwhile joining the next fetch; and an editor whose save was a form post
 follows its 303 with a GET of the card's step, as htmx does (a save over the socket needs
 nothing more). "Edit to every page" is then measured too, and a step is
@@ -312,8 +312,11 @@ class LoadTest:
                 elif self.refetch:
                     screen.page_pending.append(edit.id)
         if self.refetch and edit is not None and edit.kind == STEP:
-            # live.js: a step change fetches the navigation and the step left and opened.
-            screen.wanted |= {"steps-nav", f"step-{screen.shown_step}", f"step-{edit.step}"}
+            # live.js: a step change fetches the navigation and the heads of the step left
+            # and the step opened.
+            screen.wanted |= {
+                "steps-nav", f"step-{screen.shown_step}-head", f"step-{edit.step}-head"
+            }
             screen.shown_step = edit.step
             self.schedule_refresh(screen)
         elif self.refetch and edit is None:

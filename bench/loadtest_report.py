@@ -238,7 +238,7 @@ def markdown(result: dict) -> str:
         f"{result['redis']['version']}."
         + (
             " Screens fetch what live.js fetches after an event (a card's text goes in place;"
-            " a step change fetches the navigation and the two steps involved)."
+            " a step change fetches the navigation and the heads of the two steps involved)."
             if c["refetch"]
             else " Screens receive frames only; they do not refetch the page"
             " (see `LOADTEST_REFETCH`)."

@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 
 from dilemmagesprek import cli
 from dilemmagesprek.accounts.models import User
+from dilemmagesprek.ops.management.commands import serve
 from dilemmagesprek.ops.management.commands.serve import find_catalogs, stale_catalogs
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -142,6 +143,42 @@ def test_it_compiles_only_missing_or_outdated_catalogues(tmp_path: Path) -> None
 
     assert missing == [new]
     assert outdated == [old]
+
+
+def test_serve_builds_the_static_files_only_when_their_sources_changed(
+    settings, tmp_path: Path, monkeypatch
+) -> None:
+    settings.STATIC_ROOT = tmp_path
+    built: list[str] = []
+
+    def collectstatic(name: str, **options) -> None:
+        built.append(name)
+        (tmp_path / "staticfiles.json").write_text("{}")
+
+    monkeypatch.setattr(serve, "call_command", collectstatic)
+    command = serve.Command()
+    command.collect_static()  # the first start builds them
+    command.collect_static()  # a restart with the same sources does not
+    assert built == ["collectstatic"]
+
+    # A source file changes (here: its fingerprint), or the built copy went missing.
+    monkeypatch.setattr(serve, "static_fingerprint", lambda: "changed")
+    command.collect_static()
+    (tmp_path / "staticfiles.json").unlink()
+    command.collect_static()
+    assert built == ["collectstatic"] * 3
+
+
+def test_the_static_fingerprint_follows_the_source_files(tmp_path: Path, settings) -> None:
+    before = serve.static_fingerprint()
+    assert before == serve.static_fingerprint()
+    source = REPO_ROOT / "dilemmagesprek" / "static" / "dilemmagesprek" / "live.js"
+    stat_before = source.stat()
+    try:
+        os.utime(source, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns + 1_000_000_000))
+        assert serve.static_fingerprint() != before
+    finally:
+        os.utime(source, ns=(stat_before.st_atime_ns, stat_before.st_mtime_ns))
 
 
 def test_it_refuses_several_workers_without_redis(settings) -> None:

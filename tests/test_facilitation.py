@@ -262,9 +262,8 @@ def test_it_reveals_nothing_from_another_step(cast: Cast) -> None:
     facilitation.set_step_option(cast.facilitator, 2, "private", True)
     card = actions.add_card(cast.alice, player.pk, "standpunten", "Nog even geheim")
 
-    revealed, _ = verify_action(
-        cid(cast), lambda: facilitation.reveal_step(cast.facilitator, 3), "conversation.revealed"
-    )
+    # Nothing to reveal there: nothing recorded, no screen refreshes for it.
+    revealed, _ = verify_action(cid(cast), lambda: facilitation.reveal_step(cast.facilitator, 3))
 
     assert revealed == 0
     assert state_of(cid(cast))["cards"][card.pk]["hidden"] is True
@@ -359,6 +358,47 @@ def test_it_puts_one_card_in_the_spotlight_and_takes_it_out(cast: Cast) -> None:
     )
     assert event.data == {"card": None}
     assert state_of(cid(cast))["conversation"]["spotlight"] is None
+
+
+def test_the_spotlight_goes_out_with_its_card(cast: Cast) -> None:
+    player = columns(cast.conversation, "players")[0]
+    card = actions.add_card(cast.alice, player.pk, "standpunten", "Even in het licht")
+    facilitation.spotlight(cast.facilitator, card.pk)
+
+    _, (removed, cleared) = verify_action(
+        cid(cast),
+        lambda: actions.remove_card(cast.alice, card.pk),
+        "card.removed",
+        "conversation.spotlight",
+    )
+    assert cleared.data == {"card": None}
+    assert cleared.actor_id == removed.actor_id == cast.alice.pk
+    assert state_of(cid(cast))["conversation"]["spotlight"] is None
+    # Putting the card back does not light it again.
+    actions.restore_card(cast.alice, card.pk)
+    assert state_of(cid(cast))["conversation"]["spotlight"] is None
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["step_option", "field_lock", "anonymous", "anonymous_off", "spotlight", "no_spotlight"],
+)
+def test_a_setting_chosen_again_records_nothing(cast: Cast, setting: str) -> None:
+    """Pressing a button for what already holds changes nothing, so no screen refreshes."""
+    player = columns(cast.conversation, "players")[0]
+    card = actions.add_card(cast.alice, player.pk, "standpunten", "Een kaart")
+    lead = cast.facilitator
+    run = {
+        "step_option": lambda: facilitation.set_step_option(lead, 2, "locked", True),
+        "field_lock": lambda: facilitation.lock_field(lead, "dilemma", True),
+        "anonymous": lambda: facilitation.set_anonymous(lead, True),
+        "anonymous_off": lambda: facilitation.set_anonymous(lead, False),
+        "spotlight": lambda: facilitation.spotlight(lead, card.pk),
+        "no_spotlight": lambda: facilitation.spotlight(lead, None),
+    }[setting]
+    if setting != "anonymous_off" and setting != "no_spotlight":
+        run()  # the first time it changes something
+    verify_action(cid(cast), run)
 
 
 def test_it_never_puts_a_hidden_or_foreign_card_in_the_spotlight(cast: Cast) -> None:

@@ -37,10 +37,32 @@ def test_a_live_refresh_renders_only_the_regions_it_asks_for(
     response = client_as("participant").get(url(cast, "?regions=step-1,spotlight"), **LIVE)
     html = response.content.decode()
     assert response.status_code == 200
-    assert region_ids(html) == ["spotlight", "step-1"]
+    assert region_ids(html) == ["spotlight", "step-1", "step-1-head"]  # a step holds its head
     assert "Delen we de notulen voor het besluit?" in html
     assert "data-dg-partial" in html
     assert "<html" not in html  # no page around it
+
+
+def test_a_step_change_needs_only_the_heads_of_two_steps(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    """What live.js fetches after a step change: the navigation and two steps' heads, with
+    the "current" mark and the timer moved, and none of the steps' fields or cards."""
+    from dilemmagesprek.conversations import actions as ca
+
+    wa.set_field(cast.owner, "dilemma", "Een tekst in stap 1", 0)
+    ca.change_step(cast.facilitator, 2)
+    html = client_as("participant").get(
+        url(cast, "?regions=steps-nav,step-1-head,step-2-head"), **LIVE
+    ).content.decode()
+    assert region_ids(html) == ["steps-nav", "step-1-head", "step-2-head"]
+    assert "Een tekst in stap 1" not in html  # no fields
+    head_2 = html[html.index('id="step-2-head"'):]
+    assert "dg-badge--current" in head_2 and "data-dg-timer" in head_2
+    assert "dg-badge--current" not in html[: html.index('id="step-2-head"')]
+    # The facilitator's head of a step that is not current has its "open" button.
+    lead = client_as("facilitator").get(url(cast, "?regions=step-1-head"), **LIVE)
+    assert "/stap/" in lead.content.decode()
 
 
 def test_the_facilitator_bar_comes_only_for_whoever_leads(
@@ -96,7 +118,7 @@ def test_a_save_sent_by_htmx_is_answered_with_its_step_only(
     assert post.status_code == 303
     assert post["Location"].endswith("?regions=step-1#step-1")
     follow = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true")
-    assert region_ids(follow.content.decode()) == ["step-1"]
+    assert region_ids(follow.content.decode()) == ["step-1", "step-1-head"]
 
     # Without htmx (no JavaScript) the browser goes back to the whole page.
     plain = client.post(

@@ -177,6 +177,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     def resync(self) -> None:
         if not self.replaying:
+            # Marked at once, not when the task starts: a second gap (or the reconciler) in
+            # between would start a second replay, and both would send the same events.
+            self.replaying = True
             asyncio.get_running_loop().create_task(self._replay(self.sent_seq, hello=False))
 
     # --- internals --------------------------------------------------------------------------

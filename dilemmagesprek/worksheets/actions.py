@@ -275,6 +275,13 @@ def remove_card(actor: Member, card_id: str) -> None:
         )
         card.delete()
         record(conversation, anonymous_actor, "card.removed", {"id": card_id})
+        if conversation.spotlight_card_id == card_id:
+            # The spotlight goes out with its card (putting the card back does not relight it).
+            conversation.spotlight_card_id = ""
+            conversation.save(update_fields=["spotlight_card_id", "updated_at"])
+            # Under the same actor as the removal: a named one would tell who wrote an
+            # anonymous card (participants remove only their own).
+            record(conversation, anonymous_actor, "conversation.spotlight", {"card": None})
 
 
 def restore_card(actor: Member, card_id: str) -> Card:

@@ -52,6 +52,8 @@ def set_step_option(actor: Member, number: int, option: str, value: bool) -> Con
         if conversation.method.step(number) is None:
             raise ValidationError({"step": _("This step does not exist.")})
         options = dict(conversation.step_options.get(str(number), {}))
+        if bool(options.get(option, False)) == bool(value):
+            return conversation  # as it was: nothing to record, no screen to refresh
         options[option] = bool(value)
         conversation.step_options = {**conversation.step_options, str(number): options}
         conversation.save(update_fields=["step_options", "updated_at"])
@@ -70,6 +72,8 @@ def set_step_option(actor: Member, number: int, option: str, value: bool) -> Con
 def set_anonymous(actor: Member, value: bool) -> Conversation:
     """Anonymity for the whole conversation: on makes every card so far anonymous too."""
     with writing(actor, Perm.MANAGE) as (conversation, actor):
+        if conversation.anonymous == bool(value):
+            return conversation
         conversation.anonymous = bool(value)
         conversation.save(update_fields=["anonymous", "updated_at"])
         if value:
@@ -82,6 +86,8 @@ def lock_field(actor: Member, key: str, locked: bool) -> Conversation:
     with writing(actor, Perm.MANAGE) as (conversation, actor):
         if conversation.method.field(key) is None:
             raise ValidationError({"text": _("This field does not exist on the worksheet.")})
+        if (key in conversation.locked_fields) == bool(locked):
+            return conversation
         fields = [k for k in conversation.locked_fields if k != key]
         if locked:
             fields.append(key)
@@ -95,6 +101,8 @@ def reveal_step(actor: Member, number: int) -> int:
     """Show everybody what was written alone in this step; returns how many cards appeared."""
     with writing(actor, Perm.MANAGE) as (conversation, actor):
         revealed = _cards_of_step(conversation, number).filter(hidden=True).update(hidden=False)
+        if not revealed:
+            return 0
         record(conversation, actor, "conversation.revealed", {"step": number, "cards": revealed})
     return revealed
 
@@ -106,6 +114,8 @@ def spotlight(actor: Member, card_id: str | None) -> Conversation:
             card = Card.objects.filter(conversation=conversation, pk=card_id).first()
             if card is None or card.hidden:
                 raise ValidationError({"text": _("This card no longer exists.")})
+        if conversation.spotlight_card_id == (card_id or ""):
+            return conversation
         conversation.spotlight_card_id = card_id or ""
         conversation.save(update_fields=["spotlight_card_id", "updated_at"])
         record(conversation, actor, "conversation.spotlight", {"card": card_id or None})

@@ -86,7 +86,11 @@ def _regions(asked: str, member: Member) -> set[str] | None:
     step instead of the whole worksheet is most of the cost of keeping screens up to date.
     """
     steps = {f"step-{step.number}" for step in member.conversation.method.steps}
-    wanted = {name for name in asked.split(",")[:20] if name in FIXED_REGIONS or name in steps}
+    heads = {f"{step}-head" for step in steps}
+    wanted = {
+        name for name in asked.split(",")[:20]
+        if name in FIXED_REGIONS or name in steps or name in heads
+    }
     return wanted or None
 
 
@@ -146,7 +150,13 @@ def render_worksheet(
     if regions is not None:
         context["regions"] = regions
         context["region_steps"] = {
-            int(name.removeprefix("step-")) for name in regions if name.startswith("step-")
+            int(name.removeprefix("step-"))
+            for name in regions if name.startswith("step-") and not name.endswith("-head")
+        }
+        # A step's head alone (after a step change): the title, "current", the timer.
+        context["region_heads"] = {
+            int(name.removeprefix("step-").removesuffix("-head"))
+            for name in regions if name.startswith("step-") and name.endswith("-head")
         }
         return render(request, "worksheets/regions.html", context, status=status)
     return render(request, "worksheets/worksheet.html", context, status=status)

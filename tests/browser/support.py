@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Response, expect
+from playwright.sync_api import Error as PlaywrightError
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
@@ -114,7 +116,11 @@ def answered(form: Locator, action: str | None = None) -> Iterator[list[Response
     page.on("response", collect)
     try:
         yield answers
-        page.wait_for_function(SUBMIT_DONE)
+        # Polled from here, not in the page: a test may have stopped the page's clock.
+        deadline = time.monotonic() + 10
+        while not _done(page):
+            assert time.monotonic() < deadline, "the form's answer never came"
+            page.wait_for_timeout(20)
         if page.locator("[data-test-stale]").count() == 0:
             page.wait_for_load_state()
             for _ in range(250):  # the answer event may trail the swap it caused
@@ -123,10 +129,20 @@ def answered(form: Locator, action: str | None = None) -> Iterator[list[Response
                 page.wait_for_timeout(20)
     finally:
         page.remove_listener("response", collect)
+        # A save over the socket leaves the form and its surroundings in place: unmark them.
         page.evaluate(
-            "() => document.querySelectorAll('[data-test-sent]')"
-            ".forEach(f => f.removeAttribute('data-test-sent'))"
+            "() => document.querySelectorAll('[data-test-sent], [data-test-stale]')"
+            ".forEach(f => { f.removeAttribute('data-test-sent');"
+            " f.removeAttribute('data-test-stale'); })"
         )
+
+
+def _done(page: Page) -> bool:
+    try:
+        return page.evaluate(SUBMIT_DONE)
+    except PlaywrightError:  # the answer is a new page, still loading
+        page.wait_for_load_state()
+        return False
 
 
 def submit(form: Locator, button: Locator | None = None) -> Response | None:

@@ -136,6 +136,7 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     piet_posts: list[str] = []
     piet.on("request", lambda r: piet_posts.append(r.url) if r.method == "POST" else None)
     piet_card = piet.locator("#step-2 .dg-card", has_text="Wil de brief op tijd versturen")
+    piet_card = piet.locator(f"#{piet_card.get_attribute('id')}")  # the same card, reworded
     piet_card.locator("summary").click()
     piet_card.locator("textarea[name=text]").fill("Wil de brief echt op tijd versturen")
     piet_card.locator("details form button[type=submit]").click()
@@ -152,15 +153,20 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
 
     # The facilitator moves on to step 3: Paula's page follows, and fetches only what the
-    # move changes (the navigation, the step left and the step opened); her text stays.
+    # move changes (the navigation, the heads of the step left and the step opened); her
+    # text stays.
     fetched_before = len(refreshes)
     facilitator.locator("#step-3 form[action$='/stap/'] button").click()
     expect(paula.locator("#steps-nav")).to_have_attribute("data-current-step", "3")
     expect(paula.locator("#step-3")).to_have_class(re.compile(r"\bdg-step--current\b"))
     expect(paula.locator("#step-2")).not_to_have_class(re.compile(r"\bdg-step--current\b"))
+    expect(paula.locator("#step-3 .dg-badge--current")).to_have_count(1)
+    expect(paula.locator("#step-2 .dg-badge--current")).to_have_count(0)
+    expect(paula.locator("#step-3 [data-dg-timer]")).to_have_count(1)
     moved = refreshes[fetched_before:]
     assert moved and all(
-        sorted(url.split("?regions=")[1].split("%2C")) == ["step-2", "step-3", "steps-nav"]
+        sorted(url.split("?regions=")[1].split("%2C"))
+        == ["step-2-head", "step-3-head", "steps-nav"]
         for url in moved
     ), moved
     expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")

@@ -126,14 +126,13 @@
     } else if (type.indexOf("next_step.") === 0 || type === "evaluation.saved") {
       ids = [regionOf("field-" + data.field)];
     } else if (type === "conversation.step") {
-      // The "current" mark moves from one step to another, the timer goes with it; the
-      // step the page still shows as current is the one it leaves (several step changes
+      // The "current" mark moves from one step's head to another's, the timer goes with it.
+      // The step the page still shows as current is the one left (several step changes
       // before one fetch add up their steps).
-      ids = ["steps-nav", "step-" + currentStep(), "step-" + data.step];
-      if (document.getElementById("facilitator-bar")) ids.push("facilitator-bar");
+      ids = ["steps-nav", "step-" + currentStep() + "-head", "step-" + data.step + "-head"];
       ids = ids.map(function (id) { return document.getElementById(id) ? id : null; });
     } else if (type === "conversation.timer") {
-      ids = ["step-" + currentStep()];
+      ids = ["step-" + currentStep() + "-head"];
       if (document.getElementById("facilitator-bar")) ids.push("facilitator-bar");
       ids = ids.map(function (id) { return document.getElementById(id) ? id : null; });
     } else {
@@ -433,6 +432,8 @@
       selection = [active.selectionStart, active.selectionEnd];
     }
     doc.querySelectorAll("[data-dg-region]").forEach(function (region) {
+      // A region inside another (a step's head in its step) comes along with that one.
+      if (region.parentElement && region.parentElement.closest("[data-dg-region]")) return;
       var old = document.getElementById(region.id);
       if (!old) return;
       if (fromOthers) noteChanges(old, region);
@@ -708,6 +709,12 @@
   var shownStep = currentStep();
   function afterPatch() {
     var step = currentStep();
+    // After a fetch of the steps' heads only, the steps themselves still carry the old mark.
+    if (step) {
+      document.querySelectorAll(".dg-step[id^='step-']").forEach(function (section) {
+        section.classList.toggle("dg-step--current", section.id === "step-" + step);
+      });
+    }
     if (step && step !== shownStep) {
       shownStep = step;
       lastRemaining = null;
