@@ -18,9 +18,13 @@ random phase; every facilitator
 changes the step with the page's POST every LOADTEST_STEP_INTERVAL seconds. Three phases:
 
 1. **at rest** (LOADTEST_REST s): every socket open, only a light probe of LOADTEST_REST_RATE
-   edits per second over all conversations, to find the p99 of this setup at rest;
+   card edits and LOADTEST_REST_STEP_RATE step changes per second over all conversations, to
+   find the p99 of this setup at rest, for each kind of change;
 2. **a ramp**: the issue's load × each of LOADTEST_RAMP in turn, LOADTEST_RAMP_STEP s each,
-   until a step is not held (an error, or a p99 above LOADTEST_THRESHOLD × the p99 at rest);
+   until a step is not held (an error, or a p99 above LOADTEST_THRESHOLD × the p99 at rest).
+   Card edits and step changes are judged each against their own kind at rest: a card's text
+   goes into every page from its frame, while a step change makes every page of the
+   conversation fetch, so their p99s differ in kind, not in how loaded the machine is;
 3. **load**: the issue's load (LOADTEST_DURATION s), last, after LOADTEST_RECOVER s: when it
    is more than the machine holds, the backlog it leaves cannot spoil the ramp's figures.
 
@@ -39,7 +43,8 @@ Settings, all optional, from the environment (defaults are the issue's):
 - LOADTEST_EDIT_INTERVAL=20, LOADTEST_STEP_INTERVAL=120: seconds between one participant's
   edits, and between one conversation's step changes;
 - LOADTEST_DURATION=600: seconds of the load phase;
-- LOADTEST_REST=60, LOADTEST_REST_RATE=2: seconds at rest, and its probe edits per second;
+- LOADTEST_REST=60, LOADTEST_REST_RATE=2, LOADTEST_REST_STEP_RATE=0.1: seconds at rest, its
+  probe card edits per second and its step changes per second (conversations in turn);
 - LOADTEST_RAMP=0.1,0.2,0.3,0.4,0.5,0.75,1: the ramp's multiples of the load (empty: no ramp),
   LOADTEST_RAMP_STEP=45 seconds each, LOADTEST_THRESHOLD=5 (× the p99 at rest);
 - LOADTEST_SETTLE=10: seconds between the last socket connecting and the rest phase;
@@ -108,6 +113,7 @@ def config() -> dict:
         "duration": env_float("LOADTEST_DURATION", 600),
         "rest": env_float("LOADTEST_REST", 60),
         "rest_rate": env_float("LOADTEST_REST_RATE", 2),
+        "rest_step_rate": env_float("LOADTEST_REST_STEP_RATE", 0.1),
         "ramp": [float(m) for m in ramp.split(",") if m.strip()],
         "ramp_step": env_float("LOADTEST_RAMP_STEP", 45),
         "threshold": env_float("LOADTEST_THRESHOLD", 5),
@@ -137,7 +143,15 @@ def config() -> dict:
 
 
 def phases(cfg: dict) -> list[dict]:
-    out = [{"name": "rest", "kind": "rest", "duration": cfg["rest"], "rate": cfg["rest_rate"]}]
+    out = [
+        {
+            "name": "rest",
+            "kind": "rest",
+            "duration": cfg["rest"],
+            "rate": cfg["rest_rate"],
+            "step_rate": cfg["rest_step_rate"],
+        }
+    ]
     out += [
         {"name": f"ramp ×{m:g}", "kind": "ramp", "duration": cfg["ramp_step"], "multiplier": m}
         for m in cfg["ramp"]
