@@ -12,13 +12,17 @@ django_application = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from dilemmagesprek.ops.inflight import BoundedRequests  # noqa: E402
 from dilemmagesprek.realtime.origin import SameOriginValidator  # noqa: E402
 from dilemmagesprek.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_application,
+        "http": BoundedRequests(
+            django_application, settings.REQUESTS_IN_FLIGHT, settings.REQUESTS_WAITING
+        ),
         "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )

@@ -157,6 +157,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Number of server processes; the realtime system check refuses several without Redis.
 WORKERS = envint("WORKERS", 1)
+# HTTP requests one process works on at once (0: no bound), and how many more may wait for a
+# turn before the next is answered 503 at once (ops/inflight.py, docs/configuration.md).
+REQUESTS_IN_FLIGHT = envint("REQUESTS_IN_FLIGHT", 0)
+REQUESTS_WAITING = envint("REQUESTS_WAITING", 200)
 # Live updates do not use a Channels layer: each process fans events out to its own sockets,
 # and with REDIS_URL set the processes share events over one Redis pub/sub channel
 # (dilemmagesprek/realtime/delivery.py; docs/performance.md says why).

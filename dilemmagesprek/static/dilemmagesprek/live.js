@@ -136,7 +136,7 @@
       if (document.getElementById("facilitator-bar")) ids.push("facilitator-bar");
       ids = ids.map(function (id) { return document.getElementById(id) ? id : null; });
     } else {
-      return ALL; // the step, the timer, members, settings: they show in several places
+      return ALL; // members, settings, columns: they show in several places
     }
     return ids.indexOf(null) >= 0 ? ALL : ids;
   }
@@ -542,9 +542,10 @@
 
   // --- saving a text over the socket ------------------------------------------------------
   // A text field the page updates in place (data-dg-inplace) is saved with a `save` frame,
-  // a card's new wording with `save_card`, instead of a post: the form stays as it is, so nothing typed meanwhile can be lost, and
-  // its version and operation id are renewed from the answer. Whatever is not simply stored
-  // is posted as a form after all, and the server's answer shows the message or the conflict.
+  // a card's new wording with `save_card`, instead of a post: the form stays as it is, so
+  // nothing typed meanwhile can be lost, and its version and operation id are renewed from
+  // the answer. Whatever is not simply stored is posted as a form after all, and the
+  // server's answer shows the message or the conflict.
 
   var MAX_FRAME = Number(root.getAttribute("data-ws-max-bytes")) || 0;
   var encoder = window.TextEncoder ? new TextEncoder() : null;
