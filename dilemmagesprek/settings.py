@@ -159,7 +159,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 WORKERS = envint("WORKERS", 1)
 # HTTP requests one process works on at once (0: no bound), and how many more may wait for a
 # turn before the next is answered 503 at once (ops/inflight.py, docs/configuration.md).
-REQUESTS_IN_FLIGHT = envint("REQUESTS_IN_FLIGHT", 0)
+REQUESTS_IN_FLIGHT = envint("REQUESTS_IN_FLIGHT", 4)
 REQUESTS_WAITING = envint("REQUESTS_WAITING", 200)
 # Live updates do not use a Channels layer: each process fans events out to its own sockets,
 # and with REDIS_URL set the processes share events over one Redis pub/sub channel
