@@ -504,7 +504,7 @@ def svg(result: dict) -> str:
         f'<text x="{width / 2}" y="20" text-anchor="middle" font-size="15">{escape(title)}</text>',
         f'<text x="{width / 2}" y="38" text-anchor="middle" fill="#444">Edit to every '
         f"{target(result)} per {c['bucket']:g} s, ms (log scale): p99 red, p50 blue; dashed: "
-        f"{c['threshold']:g}× the p99 at rest</text>",
+        f"{c['threshold']:g}× the card edits' p99 at rest</text>",
     ]
     # Phases as shaded bands behind both panels.
     for p in result["phases"]:

@@ -112,7 +112,7 @@ def markdown(results: dict) -> str:
     lines += [
         "",
         "Edit to every screen: per edit, the time until the last socket of its room had it, ms "
-        "(p50 / p99); for the app also how long after the POST's answer (p50; negative: the "
+        "(p50 / p99); for the app also how long after the save's answer (p50; negative: the "
         "screens had it before the editor had the answer):",
         "",
         "| scenario | " + " | ".join(label for _, label in present) + " |",
@@ -171,7 +171,7 @@ def markdown(results: dict) -> str:
         )
         + ".",
         "",
-        "Server CPU (all server processes) per edit and per delivered frame, the POST's own "
+        "Server CPU (all server processes) per edit and per delivered frame, the save's own "
         "round trip (p50 / p99), and how busy the machine was (cores: the load client, and "
         "other work that was neither server nor client):",
         "",
@@ -190,7 +190,7 @@ def markdown(results: dict) -> str:
             per_edit = r["server_cpu_seconds"] / acked * 1000 if acked else None
             cells.append(
                 f"{fmt(per_edit)} ms/edit, {fmt(r['server_cpu_us_per_frame'])} µs/frame"
-                + (f", POST {fmt(post['p50'])} / {fmt(post['p99'])} ms" if post else "")
+                + (f", save {fmt(post['p50'])} / {fmt(post['p99'])} ms" if post else "")
                 + f"; client {r.get('client_cpu_share', 0):.2f}, "
                 f"other {r.get('other_cores_busy', 0):.2f}"
             )
