@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from dilemmagesprek.ops import metrics
 from dilemmagesprek.ops.inflight import BoundedRequests
@@ -39,7 +40,20 @@ def scenario(limit: int, queue: int, paths: list[str]) -> tuple[list[str], dict[
         release.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 2)
 
-    asyncio.run(run())
+    # In a thread of its own: the browser tests' driver may hold this thread's event loop.
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(run())
+        except BaseException as error:  # noqa: BLE001 - raised again below
+            failure.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(10)
+    if failure:
+        raise failure[0]
     return started, statuses
 
 
