@@ -91,6 +91,26 @@ class Room:
     first_send: float = 0.0
     last_send: float = 0.0
 
+    def sending(self, k: int) -> float:
+        """Edit k leaves now: its clock starts."""
+        now = perf()
+        self.t0[k] = now
+        if not self.first_send:
+            self.first_send = now
+        self.last_send = now
+        self.sent += 1
+        return now
+
+    def acknowledged(self, k: int, sent_at: float, key: str, version: int) -> None:
+        self.acked[k] = 1
+        self.t_ack[k] = perf()
+        self.post_ms.append((self.t_ack[k] - sent_at) * 1000)
+        self.versions[key] = max(self.versions.get(key, 0), version)
+
+    def failed(self, kind: str) -> None:
+        self.errors += 1
+        self.error_kinds[kind] = self.error_kinds.get(kind, 0) + 1
+
 
 class Bench:
     def __init__(self, plan: dict) -> None:
@@ -252,14 +272,9 @@ class Bench:
                     },
                     separators=(",", ":"),
                 )
-                now = perf()
-                room.t0[k] = now
-                if not room.first_send:
-                    room.first_send = now
-                room.last_send = now
+                room.sending(k)
                 await ws.send(frame)
                 room.acked[k] = 1
-                room.sent += 1
         finally:
             await ws.close()
 
@@ -295,25 +310,14 @@ class Bench:
                 f"Content-Length: {len(body)}\r\n\r\n"
             ).encode() + body
             try:
-                now = perf()
-                room.t0[k] = now
-                if not room.first_send:
-                    room.first_send = now
-                room.last_send = now
-                room.sent += 1
+                sent_at = room.sending(k)
                 status = await asyncio.wait_for(conn.request(request), 30)
                 if status == 303:
-                    room.acked[k] = 1
-                    room.t_ack[k] = perf()
-                    room.post_ms.append((room.t_ack[k] - now) * 1000)
-                    room.versions[key] = max(room.versions.get(key, 0), version + 1)
+                    room.acknowledged(k, sent_at, key, version + 1)
                 else:
-                    room.errors += 1
-                    room.error_kinds[str(status)] = room.error_kinds.get(str(status), 0) + 1
+                    room.failed(str(status))
             except Exception as error:  # noqa: BLE001 - counted and reported
-                room.errors += 1
-                name = type(error).__name__
-                room.error_kinds[name] = room.error_kinds.get(name, 0) + 1
+                room.failed(type(error).__name__)
                 conn.close()
             finally:
                 pool.put_nowait(conn)
@@ -397,27 +401,16 @@ class Bench:
                  "version": version}
             )
             try:
-                now = perf()
-                room.t0[k] = now
-                if not room.first_send:
-                    room.first_send = now
-                room.last_send = now
-                room.sent += 1
+                sent_at = room.sending(k)
                 await ws.send(frame)
                 answer = await asyncio.wait_for(future, 30)
                 if answer["type"] == "saved":
-                    room.acked[k] = 1
-                    room.t_ack[k] = perf()
-                    room.post_ms.append((room.t_ack[k] - now) * 1000)
-                    room.versions[key] = max(room.versions.get(key, 0), answer["version"])
+                    room.acknowledged(k, sent_at, key, answer["version"])
                 else:
-                    room.errors += 1
-                    room.error_kinds[answer["type"]] = room.error_kinds.get(answer["type"], 0) + 1
+                    room.failed(answer["type"])
             except Exception as error:  # noqa: BLE001 - counted and reported
                 answers.pop(op, None)
-                room.errors += 1
-                name = type(error).__name__
-                room.error_kinds[name] = room.error_kinds.get(name, 0) + 1
+                room.failed(type(error).__name__)
             finally:
                 pool.put_nowait((ws, key))
 

@@ -637,10 +637,7 @@ class LoadTest:
             "post_ms": percentiles(post),
         }
         if self.refetch:
-            pages = [
-                (e.page_last - e.t0) * 1000 if self.complete(e) else float("inf") for e in acked
-            ]
-            result["every_page_ms"] = percentiles(pages)
+            result["every_page_ms"] = percentiles([self.every_page_ms(e) for e in acked])
         # A step change makes every screen fetch; a card's text needs no fetch at all. Their
         # latencies differ in kind, so each is judged against its own kind at rest.
         result["by_kind"] = {
@@ -649,11 +646,13 @@ class LoadTest:
         }
         return result
 
+    def every_page_ms(self, edit: Edit) -> float:
+        """(refetch) Edit to every page of its room; infinite while a page still lacks it."""
+        return (edit.page_last - edit.t0) * 1000 if self.complete(edit) else float("inf")
+
     def held_ms(self, edit: Edit) -> float:
         """What "held" is judged on: edit to every page (refetch) or to every screen."""
-        if not self.refetch:
-            return self.every_screen_ms(edit)
-        return (edit.page_last - edit.t0) * 1000 if self.complete(edit) else float("inf")
+        return self.every_page_ms(edit) if self.refetch else self.every_screen_ms(edit)
 
     def asked_rate(self, spec: dict) -> float:
         if spec["kind"] == "rest":
@@ -821,7 +820,7 @@ class LoadTest:
         every = self.every_screen_ms(edit) if acked else float("inf")
         page = None
         if self.refetch and acked and self.complete(edit):
-            page = round((edit.page_last - edit.t0) * 1000, 2)
+            page = round(self.every_page_ms(edit), 2)
         return [
             edit.phase,
             edit.room,

@@ -16,8 +16,8 @@ from dilemmagesprek.worksheets import actions, facilitation, live_writes
 from dilemmagesprek.worksheets.models import FieldValue
 from tests import test_realtime
 from tests.test_realtime import (
-    communicator,
-    hello,
+    close_of,
+    ready_sockets,
     receive,
     run,
     session_cookie_for_member,
@@ -53,10 +53,7 @@ def test_a_save_is_stored_answered_and_pushed_to_every_socket(people):
     reader = session_cookie_for_user(people["user"])
 
     async def scenario():
-        comms = [communicator(conversation.pk, key) for key in (writer, reader)]
-        for comm in comms:
-            assert (await comm.connect())[0]
-            await hello(comm, conversation.last_seq)
+        comms = await ready_sockets(conversation, writer, reader)
         await comms[0].send_to(text_data=save_frame("Regel een\nregel twee", 0))
         assert await answer_to(comms[0]) == {
             "type": "saved", "op": "op-aaaaaaaa", "field": FIELD, "version": 1,
@@ -80,9 +77,7 @@ def test_a_resent_save_is_applied_once_and_answered_alike(people):
     writer = session_cookie_for_member(people["participant"])
 
     async def scenario():
-        comm = communicator(conversation.pk, writer)
-        assert (await comm.connect())[0]
-        await hello(comm, conversation.last_seq)
+        (comm,) = await ready_sockets(conversation, writer)
         answers = []
         for _ in range(2):
             await comm.send_to(text_data=save_frame("Eén keer", 0))
@@ -166,9 +161,7 @@ def test_a_save_from_a_removed_member_closes_their_socket(people):
     writer = session_cookie_for_member(participant)
 
     async def scenario():
-        comm = communicator(conversation.pk, writer)
-        assert (await comm.connect())[0]
-        await hello(comm, conversation.last_seq)
+        (comm,) = await ready_sockets(conversation, writer)
         # Removed behind the hub's back: the socket is not told, so the write must find out.
         await database_sync_to_async(
             lambda: type(participant).objects.filter(pk=participant.pk).update(
@@ -176,10 +169,7 @@ def test_a_save_from_a_removed_member_closes_their_socket(people):
             )
         )()
         await comm.send_to(text_data=save_frame("Mag dit nog?", 0))
-        closed = await comm.receive_output(timeout=3)
-        while closed["type"] == "websocket.send":
-            closed = await comm.receive_output(timeout=3)
-        assert closed == {"type": "websocket.close", "code": 4403}
+        assert await close_of(comm) == {"type": "websocket.close", "code": 4403}
 
     run(scenario)
     assert value(conversation) is None
@@ -195,9 +185,7 @@ def test_a_save_the_database_cannot_take_is_answered_not_saved(people, monkeypat
     monkeypatch.setattr(live_writes.actions, "set_field", database_away)
 
     async def scenario():
-        comm = communicator(conversation.pk, writer)
-        assert (await comm.connect())[0]
-        await hello(comm, conversation.last_seq)
+        (comm,) = await ready_sockets(conversation, writer)
         await comm.send_to(text_data=save_frame("Komt later", 0))
         assert await answer_to(comm) == {"type": "not_saved", "op": "op-aaaaaaaa"}
         await comm.send_to(text_data='{"type": "ping"}')
@@ -224,9 +212,7 @@ def test_a_malformed_save_is_answered_with_an_error_and_changes_nothing(people, 
     before = conversation.last_seq
 
     async def scenario():
-        comm = communicator(conversation.pk, writer)
-        assert (await comm.connect())[0]
-        await hello(comm, conversation.last_seq)
+        (comm,) = await ready_sockets(conversation, writer)
         await comm.send_to(text_data=json.dumps(frame))
         answer = await answer_to(comm)
         assert answer["type"] == "error"
@@ -268,10 +254,7 @@ def test_a_card_saved_over_the_socket_is_stored_answered_and_pushed(people):
     reader = session_cookie_for_user(people["user"])
 
     async def scenario():
-        comms = [communicator(conversation.pk, key) for key in (writer, reader)]
-        for comm in comms:
-            assert (await comm.connect())[0]
-            await hello(comm, conversation.last_seq)
+        comms = await ready_sockets(conversation, writer, reader)
         frame = {"type": "save_card", "op": "op-kaart001", "card": card.pk, "text": "Nieuw"}
         for _ in range(2):  # the second is a resend: the same answer, applied once
             await comms[0].send_to(text_data=json.dumps(frame))

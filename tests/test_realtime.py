@@ -91,6 +91,23 @@ async def hello(comm: WebsocketClient, last_seq: int) -> list[dict]:
             return frames
 
 
+async def ready_sockets(conversation, *keys: str) -> list[WebsocketClient]:
+    """One socket per session key, connected and past its `hello`."""
+    comms = [communicator(conversation.pk, key) for key in keys]
+    for comm in comms:
+        assert (await comm.connect())[0]
+        await hello(comm, conversation.last_seq)
+    return comms
+
+
+async def close_of(comm: WebsocketClient) -> dict:
+    """The server's close, passing over the frames before it (presence notices, …)."""
+    closed = await comm.receive_output(timeout=3)
+    while closed["type"] == "websocket.send":
+        closed = await comm.receive_output(timeout=3)
+    return closed
+
+
 def test_it_replays_every_event_after_the_cursor(people):
     conversation = people["conversation"]
     actions.set_field(people["facilitator"], "dilemma", "Eerste tekst", None)
@@ -252,9 +269,7 @@ def test_it_closes_the_socket_of_a_removed_member(people):
         )
         frame = await receive(comm)
         assert frame["event"] == "member.removed"
-        closed = await comm.receive_output(timeout=3)
-        while closed["type"] == "websocket.send":  # presence notices may come first
-            closed = await comm.receive_output(timeout=3)
+        closed = await close_of(comm)  # presence notices may come first
         assert closed["type"] == "websocket.close"
         assert closed["code"] == 4403
 
@@ -315,10 +330,7 @@ def test_it_closes_a_socket_whose_session_ended(people, monkeypatch):
         assert (await comm.connect())[0]
         await hello(comm, conversation.last_seq)
         await database_sync_to_async(Session.objects.filter(session_key=key).delete)()
-        closed = await comm.receive_output(timeout=3)
-        while closed["type"] == "websocket.send":
-            closed = await comm.receive_output(timeout=3)
-        assert closed == {"type": "websocket.close", "code": 4401}
+        assert await close_of(comm) == {"type": "websocket.close", "code": 4401}
 
     run(scenario)
 

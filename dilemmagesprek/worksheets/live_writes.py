@@ -11,6 +11,7 @@ call `actions.set_field` under the form's operation id.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,7 +22,7 @@ from dilemmagesprek.conversations.events import (
     content_digest,
     operation,
 )
-from dilemmagesprek.conversations.models import Member
+from dilemmagesprek.conversations.models import Event, Member
 
 from . import actions
 
@@ -42,20 +43,15 @@ def save_text(
     # The same fingerprint as the form's post of this text, so a resend over either transport
     # is recognised as the same operation.
     digest = content_digest([("text", text), ("version", str(version))])
-    try:
-        with operation(op, digest):
-            value = actions.set_field(actor, key, text, version)
-    except AlreadyApplied as done:
-        data = done.event.data
-        if done.event.type != "field.updated" or data.get("key") != key:
-            return {"type": "rejected", "op": op}
-        return _saved(op, key, data["version"], data["text"])
-    except (OperationReused, ValidationError, actions.EditConflict):
-        return {"type": "rejected", "op": op}
-    except PermissionDenied:
-        _check_still_member(member_id)
-        return {"type": "rejected", "op": op}  # a role that may not edit: the form says why
-    return _saved(op, key, value.version, value.text)
+    outcome = _write(member_id, op, digest, lambda: actions.set_field(actor, key, text, version))
+    if outcome is None:
+        return _rejected(op)
+    value, earlier = outcome
+    if earlier is None:
+        return _saved(op, key, value.version, value.text)
+    if earlier.type != "field.updated" or earlier.data.get("key") != key:
+        return _rejected(op)
+    return _saved(op, key, earlier.data["version"], earlier.data["text"])
 
 
 def save_card(
@@ -64,27 +60,47 @@ def save_card(
     """Store a card's new wording as its edit form would; the answer frame for the writer."""
     actor = Member(pk=member_id, conversation_id=conversation_id)
     digest = content_digest([("text", text)])
+    outcome = _write(member_id, op, digest, lambda: actions.edit_card(actor, card_id, text))
+    if outcome is None:
+        return _rejected(op)
+    card, earlier = outcome
+    if earlier is None:
+        return {"type": "saved", "op": op, "card": card_id, "text": card.text}
+    if earlier.type != "card.updated" or earlier.data.get("id") != card_id:
+        return _rejected(op)
+    # A card written alone keeps its text out of the event until the reveal.
+    return {"type": "saved", "op": op, "card": card_id, "text": earlier.data.get("text", text)}
+
+
+def _write(
+    member_id: str, op: str, digest: str, write: Callable[[], Any]
+) -> tuple[Any, Event | None] | None:
+    """Run one action under the operation id.
+
+    (its result, None) when applied now; (None, the event) when this operation was applied
+    before; None when the form must explain why not (a conflict, a lock, a text too long, a
+    role that may not edit, an operation id reused for other content).
+    """
     try:
         with operation(op, digest):
-            card = actions.edit_card(actor, card_id, text)
+            return write(), None
     except AlreadyApplied as done:
-        data = done.event.data
-        if done.event.type != "card.updated" or data.get("id") != card_id:
-            return {"type": "rejected", "op": op}
-        # A card written alone keeps its text out of the event until the reveal.
-        return {"type": "saved", "op": op, "card": card_id, "text": data.get("text", text)}
-    except (OperationReused, ValidationError):
-        return {"type": "rejected", "op": op}
+        return None, done.event
+    except (OperationReused, ValidationError, actions.EditConflict):
+        return None
     except PermissionDenied:
         _check_still_member(member_id)
-        return {"type": "rejected", "op": op}
-    return {"type": "saved", "op": op, "card": card_id, "text": card.text}
+        return None
 
 
 def _check_still_member(member_id: str) -> None:
     active = Member.objects.filter(pk=member_id, removed_at__isnull=True, waiting=False)
     if not active.exists():
         raise NoLongerMember(member_id)
+
+
+def _rejected(op: str) -> dict[str, Any]:
+    return {"type": "rejected", "op": op}
 
 
 def _saved(op: str, key: str, version: int, text: str) -> dict[str, Any]:

@@ -25,6 +25,21 @@ def log_in(page: Page, live_app) -> None:
     page.wait_for_url(re.compile(r"/gesprekken/"))
 
 
+def start_conversation(page: Page, live_app, title: str) -> str:
+    """Log in, create a conversation and set it running; the page is left on its worksheet,
+    whose URL is returned."""
+    log_in(page, live_app)
+    page.goto(f"{live_app.url}/gesprekken/nieuw/")
+    page.fill("#id_title", title)
+    page.locator("form.dg-form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/leden/$"))
+    worksheet_url = page.url.removesuffix("leden/")
+    page.goto(worksheet_url)
+    page.locator("form[action$='/status/'] button[value=gepland]").click()
+    page.locator("form[action$='/status/'] button[value=lopend]").click()
+    return worksheet_url
+
+
 def wait_connected(page: Page) -> None:
     expect(page.locator("[data-dg-live-status]")).to_have_attribute("data-state", "online")
 
@@ -194,15 +209,7 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
 @pytest.mark.browser
 def test_the_projector_shows_a_saved_text_from_the_event_itself(browser: Browser, live_app) -> None:
     context, facilitator = new_page(browser)
-    log_in(facilitator, live_app)
-    facilitator.goto(f"{live_app.url}/gesprekken/nieuw/")
-    facilitator.fill("#id_title", "Op het grote scherm")
-    facilitator.locator("form.dg-form button[type=submit]").click()
-    facilitator.wait_for_url(re.compile(r"/leden/$"))
-    worksheet_url = facilitator.url.removesuffix("leden/")
-    facilitator.goto(worksheet_url)
-    facilitator.locator("form[action$='/status/'] button[value=gepland]").click()
-    facilitator.locator("form[action$='/status/'] button[value=lopend]").click()
+    worksheet_url = start_conversation(facilitator, live_app, "Op het grote scherm")
 
     projector = context.new_page()
     projector.goto(f"{worksheet_url}scherm/")

@@ -8,7 +8,12 @@ import re
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocketRoute, expect
 
-from tests.browser.test_live_conversation import log_in, new_page, wait_connected
+from tests.browser.test_live_conversation import (
+    log_in,
+    new_page,
+    start_conversation,
+    wait_connected,
+)
 
 FIELD = "#field-dilemma"
 SOCKET = re.compile(r"/ws/g/")
@@ -17,15 +22,7 @@ SOCKET = re.compile(r"/ws/g/")
 def two_screens(browser: Browser, live_app, title: str) -> tuple[list[BrowserContext], Page, Page]:
     """The facilitator's worksheet, open in two browsers, on a conversation that is running."""
     context, writer = new_page(browser)
-    log_in(writer, live_app)
-    writer.goto(f"{live_app.url}/gesprekken/nieuw/")
-    writer.fill("#id_title", title)
-    writer.locator("form.dg-form button[type=submit]").click()
-    writer.wait_for_url(re.compile(r"/leden/$"))
-    worksheet_url = writer.url.removesuffix("leden/")
-    writer.goto(worksheet_url)
-    writer.locator("form[action$='/status/'] button[value=gepland]").click()
-    writer.locator("form[action$='/status/'] button[value=lopend]").click()
+    worksheet_url = start_conversation(writer, live_app, title)
     other_context, other = new_page(browser)
     log_in(other, live_app)
     other.goto(worksheet_url)

@@ -114,6 +114,10 @@
     return region ? region.id : null;
   }
 
+  function onPage(id) {
+    return document.getElementById(id) ? id : null;
+  }
+
   function regionsFor(frame) {
     var data = frame.data || {};
     var type = frame.event || "";
@@ -129,12 +133,11 @@
       // The "current" mark moves from one step's head to another's, the timer goes with it.
       // The step the page still shows as current is the one left (several step changes
       // before one fetch add up their steps).
-      ids = ["steps-nav", "step-" + currentStep() + "-head", "step-" + data.step + "-head"];
-      ids = ids.map(function (id) { return document.getElementById(id) ? id : null; });
+      ids = ["steps-nav", "step-" + currentStep() + "-head", "step-" + data.step + "-head"]
+        .map(onPage);
     } else if (type === "conversation.timer") {
-      ids = ["step-" + currentStep() + "-head"];
-      if (document.getElementById("facilitator-bar")) ids.push("facilitator-bar");
-      ids = ids.map(function (id) { return document.getElementById(id) ? id : null; });
+      ids = ["step-" + currentStep() + "-head"].map(onPage);
+      if (onPage("facilitator-bar")) ids.push("facilitator-bar"); // only whoever leads has it
     } else {
       return ALL; // members, settings, columns: they show in several places
     }
