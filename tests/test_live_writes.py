@@ -7,11 +7,12 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import OperationalError
+from django.db import DatabaseError, OperationalError, connection, connections
 from django.test import Client
 
 from dilemmagesprek.conversations import actions as conversation_actions
 from dilemmagesprek.conversations.models import Event
+from dilemmagesprek.realtime.db import database_work
 from dilemmagesprek.worksheets import actions, facilitation, live_writes
 from dilemmagesprek.worksheets.models import FieldValue
 from tests import test_realtime
@@ -309,3 +310,59 @@ def test_a_resent_edit_of_a_card_written_alone_is_answered_with_its_text(people)
     ]
     assert answers[0] == answers[1]
     assert answers[1]["text"] == "Alleen voor mij"
+
+
+# --- the sockets' database thread keeps its connection ------------------------------------
+
+
+@pytest.fixture
+def closes(monkeypatch) -> list[str]:
+    """Every database connection closed during the test (by alias)."""
+    closed: list[str] = []
+    original = type(connections["default"]).close
+
+    def close(self):
+        closed.append(self.alias)
+        return original(self)
+
+    monkeypatch.setattr(type(connections["default"]), "close", close)
+    return closed
+
+
+def _a_query():
+    return Event.objects.count()
+
+
+def _a_broken_statement():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT no_such_column FROM conversations_conversation")
+
+
+def test_socket_saves_keep_their_database_connection(people, closes):
+    # Channels closes the connection after every call when CONN_MAX_AGE is 0, so every save
+    # paid for a new one (docs/performance.md); the sockets' own helper keeps it open.
+    async def scenario():
+        await database_work(_a_query)()
+        await database_work(_a_query)()
+        assert closes == []
+        await database_sync_to_async(_a_query)()
+        assert closes != []
+
+    run(scenario)
+
+
+def test_after_a_database_error_the_next_save_starts_on_a_fresh_connection(people, closes):
+    conversation = people["conversation"]
+
+    async def scenario():
+        with pytest.raises(DatabaseError):
+            await database_work(_a_broken_statement)()
+        assert closes == ["default"]
+        answer = await database_work(live_writes.save_text)(
+            people["participant"].pk, conversation.pk, FIELD, "Na de fout", 0, "op-after-error"
+        )
+        assert answer["type"] == "saved"
+        assert closes == ["default"]
+
+    run(scenario)
+    assert value(conversation).text == "Na de fout"

@@ -11,7 +11,6 @@ from typing import Any
 
 from channels.auth import get_user
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from dilemmagesprek.conversations.access import find_member
@@ -19,6 +18,7 @@ from dilemmagesprek.conversations.models import Conversation, Event
 from dilemmagesprek.worksheets import live_writes
 
 from . import delivery, presence
+from .db import database_work
 from .hub import hub
 from .protocol import (
     MAX_REPLAY,
@@ -51,7 +51,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' default dispatch hops to a thread to close old database connections for
-        # every message; our handlers touch the database only through database_sync_to_async,
+        # every message; our handlers touch the database only through database_work (db.py),
         # which does that itself.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -60,7 +60,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         self.conversation_id: str = self.scope["url_route"]["kwargs"]["conversation_id"]
-        member = await database_sync_to_async(find_member)(
+        member = await database_work(find_member)(
             self.scope.get("user"), self.scope.get("session"), self.conversation_id
         )
         if member is None:
@@ -139,7 +139,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 fields["text"], op,
             )
         try:
-            answer = await database_sync_to_async(write)()
+            answer = await database_work(write)()
         except live_writes.NoLongerMember:
             self.kick(CLOSE_FORBIDDEN)
             return
@@ -221,7 +221,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         """
         self.replaying = True
         try:
-            events, current = await database_sync_to_async(_events_after)(
+            events, current = await database_work(_events_after)(
                 self.conversation_id, last_seq
             )
         except Exception:
@@ -287,11 +287,11 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         session = self.scope.get("session")
         if session is not None:
             # Re-read the session from its store: it may have expired or been logged out.
-            session._session_cache = await database_sync_to_async(session.load)()
+            session._session_cache = await database_work(session.load)()
         user = self.scope.get("user")
         if user is not None and user.is_authenticated:
             user = await get_user(self.scope)
-        member = await database_sync_to_async(find_member)(user, session, self.conversation_id)
+        member = await database_work(find_member)(user, session, self.conversation_id)
         return member is not None and member.pk == self.member_id
 
 

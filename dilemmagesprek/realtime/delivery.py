@@ -18,12 +18,12 @@ from functools import cache
 
 import redis
 import redis.asyncio as aioredis
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from dilemmagesprek.conversations.models import Conversation, Event
 
 from . import presence
+from .db import database_work
 from .hub import hub
 from .protocol import event_frame
 
@@ -88,7 +88,7 @@ async def _reconcile() -> None:
         if not conversation_ids:
             continue
         try:
-            latest = await database_sync_to_async(_latest_seqs)(conversation_ids)
+            latest = await database_work(_latest_seqs)(conversation_ids)
         except Exception:
             log.warning("reconciling sockets with the event log failed", exc_info=True)
             continue

@@ -1,0 +1,111 @@
+"""CPU time of one socket save, in process: the part of an edit's latency the write path owns.
+
+Calls `worksheets.live_writes.save_text` (what the server runs for a `save` frame, without the
+socket and the thread hop) in a loop on one conversation, each save based on the version the
+previous one made, and reports:
+
+- the statements one save runs (Django's query capture);
+- hot: the median CPU time per save over --saves saves in a row;
+- cold: the median CPU time of --spaced saves with other Python work in between, closer to a
+  server, where other sockets' work runs between two saves of a conversation;
+- with --profile, the functions that take the most time (cProfile, cumulative).
+
+Run from the repository root (a throwaway SQLite database in a temporary directory; with
+DATABASE_URL set it uses that database instead and leaves a conversation behind):
+
+    .venv/bin/python bench/save_bench.py [--saves 2000] [--spaced 300] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--saves", type=int, default=2000)
+    parser.add_argument("--spaced", type=int, default=300)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(REPO))
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DILEMMAGESPREK_DATA_DIR"] = tempfile.mkdtemp(prefix="dg-save-bench-")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dilemmagesprek.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dilemmagesprek.accounts.models import User
+    from dilemmagesprek.worksheets import live_writes
+    from dilemmagesprek.worksheets.actions import new_conversation
+
+    call_command("migrate", verbosity=0)
+    user = User.objects.create(username=f"save-bench-{secrets.token_hex(4)}")
+    conversation, facilitator = new_conversation(user, "Save bench", "lang")
+    version = 0
+
+    def save() -> None:
+        nonlocal version
+        answer = live_writes.save_text(
+            facilitator.pk, conversation.pk, "dilemma", f"Tekst {version}", version,
+            f"op-{secrets.token_hex(8)}",
+        )
+        if answer["type"] != "saved":
+            raise SystemExit(f"unexpected answer: {answer}")
+        version = answer["version"]
+
+    for _ in range(50):  # warm-up: imports, the parsed method, the connection
+        save()
+    with CaptureQueriesContext(connection) as queries:
+        save()
+
+    hot = []
+    for _ in range(args.saves):
+        started = time.process_time()
+        save()
+        hot.append(time.process_time() - started)
+
+    # Other work between saves pushes the save's code and data out of the CPU caches.
+    other = [{f"k{i}": list(range(50))} for i in range(300)]
+    cold = []
+    for _ in range(args.spaced):
+        json.dumps(other)
+        sorted(str(i) for i in range(20_000))
+        started = time.process_time()
+        save()
+        cold.append(time.process_time() - started)
+
+    print(f"database: {connection.vendor}; statements per save: {len(queries.captured_queries)}")
+    for query in queries.captured_queries:
+        print(f"  {query['sql'][:110]}")
+    print(f"hot:  {1000 * statistics.median(hot):.3f} ms CPU per save (median of {len(hot)})")
+    print(f"cold: {1000 * statistics.median(cold):.3f} ms CPU per save (median of {len(cold)})")
+
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.saves):
+            save()
+        profile.disable()
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+
+
+if __name__ == "__main__":
+    main()
