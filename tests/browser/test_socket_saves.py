@@ -1,5 +1,6 @@
 """Texts saved over the conversation socket: acknowledged without a page request, nothing typed
-meanwhile is lost, and a conflict still shows both texts to choose from."""
+meanwhile is lost, and a conflict still shows both texts to choose from. A form that is still
+posted keeps, too, what was typed into it while it was on its way."""
 
 from __future__ import annotations
 
@@ -138,3 +139,44 @@ def test_a_conflicting_save_shows_both_texts_and_then_saves_the_choice(
     )
     for context in contexts:
         context.close()
+
+
+@pytest.mark.browser
+def test_a_posted_form_keeps_what_was_typed_while_it_was_on_its_way(
+    browser: Browser, live_app
+) -> None:
+    # A new card is still posted as a form, and its answer replaces the form. Text typed into
+    # it after it was sent must survive that: here the start of the next card.
+    context, page = new_page(browser)
+    start_conversation(page, live_app, "Doortypen na toevoegen")
+    wait_connected(page)
+    form_id = page.locator("form.dg-card-form").first.get_attribute("id")
+    box = page.locator(f"#{form_id}-text")
+    held: list = []
+    page.route("**/kaart/", lambda route: held.append(route))
+
+    box.fill("Eerste kaart")
+    page.locator(f"#{form_id} button[type=submit]").click()
+    for _ in range(250):
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert held, "the card was never sent"
+    box.click()
+    box.press("End")
+    box.press_sequentially("\nTweede kaart, half af")
+    held.pop().continue_()
+
+    cards = page.locator(f"#{form_id}").locator("xpath=ancestor::td[1]").locator(".dg-card__text")
+    expect(cards).to_have_text(["Eerste kaart"])
+    expect(box).to_have_value("Tweede kaart, half af")
+    expect(box).to_be_focused()
+
+    # What was kept is an ordinary unsent text: finishing and adding it makes the second card.
+    page.unroute("**/kaart/")
+    box.press("End")
+    box.press_sequentially(" en af")
+    page.locator(f"#{form_id} button[type=submit]").click()
+    expect(cards).to_have_text(["Eerste kaart", "Tweede kaart, half af en af"])
+    expect(box).to_have_value("")
+    context.close()

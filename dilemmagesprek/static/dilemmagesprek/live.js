@@ -256,7 +256,13 @@
   // must come first. A refresh patched in before it would keep the form being sent (it is
   // focused) and detach the element htmx swaps into, so the answer would be dropped.
   var inFlight = 0;
-  document.body.addEventListener("htmx:beforeRequest", function () { inFlight += 1; });
+  document.body.addEventListener("htmx:beforeRequest", function (event) {
+    inFlight += 1;
+    // What the form's texts said when it was sent: whatever is typed on meanwhile is kept
+    // when the answer replaces the form (carryOver).
+    var form = event.detail.elt;
+    if (form && form.tagName === "FORM") form.dgSent = textsOf(form);
+  });
   document.body.addEventListener("htmx:afterRequest", function () {
     inFlight = Math.max(0, inFlight - 1);
     if (!inFlight && wanted && !refreshTimer) {
@@ -314,8 +320,44 @@
     return key;
   }
 
+  function textFields(form) {
+    return form.querySelectorAll("textarea, input[type=text], input:not([type])");
+  }
+
+  function textsOf(form) {
+    var texts = {};
+    textFields(form).forEach(function (field) {
+      if (field.name) texts[field.name] = field.value;
+    });
+    return texts;
+  }
+
+  // The answer to a posted form replaces it. Text typed into it after it was sent is not lost:
+  // a form the answer empties (a new card, a new action) keeps what was typed after the part
+  // that was sent; any other form keeps the whole text as the user has it now, unsaved.
+  // Returns by how much the text before the cursor got shorter.
+  function carryOver(submitted, fresh, active) {
+    var sent = submitted.dgSent;
+    var shift = 0;
+    if (!sent) return shift;
+    textFields(submitted).forEach(function (field) {
+      if (!(field.name in sent) || field.value === sent[field.name]) return;
+      var target = fresh.querySelector("[name='" + field.name + "']");
+      if (!target) return;
+      var now = field.value;
+      var sentText = sent[field.name];
+      if (target.defaultValue === "" && sentText && now.indexOf(sentText) === 0) {
+        var rest = now.slice(sentText.length).replace(/^\s+/, "");
+        if (field === active) shift = now.length - rest.length;
+        now = rest;
+      }
+      target.value = now;
+    });
+    return shift;
+  }
+
   function isDirty(form) {
-    var fields = form.querySelectorAll("textarea, input[type=text], input:not([type])");
+    var fields = textFields(form);
     for (var i = 0; i < fields.length; i++) {
       if (fields[i].value !== fields[i].defaultValue) return true;
     }
@@ -453,9 +495,18 @@
         if (inner) open[formKey(inner)] = true;
       });
       var replacement = document.importNode(region, true);
+      var sentKey = submitted && old.contains(submitted) ? formKey(submitted) : null;
       replacement.querySelectorAll("form").forEach(function (form) {
-        var kept = keep[formKey(form)];
-        if (kept) form.replaceWith(kept);
+        var key = formKey(form);
+        var kept = keep[key];
+        if (kept) {
+          form.replaceWith(kept);
+        } else if (key === sentKey) {
+          var shift = carryOver(submitted, form, active);
+          if (selection && shift) {
+            selection = [Math.max(0, selection[0] - shift), Math.max(0, selection[1] - shift)];
+          }
+        }
       });
       replacement.querySelectorAll("details").forEach(function (details) {
         var inner = details.querySelector("form");
