@@ -5,7 +5,8 @@ socket and the thread hop) in a loop on one conversation, each save based on the
 previous one made, and reports:
 
 - the statements one save runs (Django's query capture);
-- hot: the median CPU time per save over --saves saves in a row;
+- hot: the median CPU time per save over --saves saves in a row, and their mean wall time
+  (with PostgreSQL the round trips to the server add to it);
 - cold: the median CPU time of --spaced saves with other Python work in between, closer to a
   server, where other sockets' work runs between two saves of a conversation;
 - with --profile, the functions that take the most time (cProfile, cumulative).
@@ -74,10 +75,12 @@ def main() -> None:
         save()
 
     hot = []
+    wall_started = time.perf_counter()
     for _ in range(args.saves):
         started = time.process_time()
         save()
         hot.append(time.process_time() - started)
+    wall = (time.perf_counter() - wall_started) / args.saves
 
     # Other work between saves pushes the save's code and data out of the CPU caches.
     other = [{f"k{i}": list(range(50))} for i in range(300)]
@@ -92,7 +95,10 @@ def main() -> None:
     print(f"database: {connection.vendor}; statements per save: {len(queries.captured_queries)}")
     for query in queries.captured_queries:
         print(f"  {query['sql'][:110]}")
-    print(f"hot:  {1000 * statistics.median(hot):.3f} ms CPU per save (median of {len(hot)})")
+    print(
+        f"hot:  {1000 * statistics.median(hot):.3f} ms CPU per save (median of {len(hot)}),"
+        f" {1000 * wall:.3f} ms wall time (mean)"
+    )
     print(f"cold: {1000 * statistics.median(cold):.3f} ms CPU per save (median of {len(cold)})")
 
     if args.profile:
