@@ -2,11 +2,13 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from dilemmagesprek.accounts.models import User
 from dilemmagesprek.conversations import actions as conversation_actions
+from dilemmagesprek.conversations import events
 from dilemmagesprek.conversations.events import (
     AlreadyApplied,
     OperationReused,
@@ -178,3 +180,32 @@ def test_a_member_removed_or_waiting_can_no_longer_write(cast_members):
     with pytest.raises(PermissionDenied):
         actions.set_field(participant, "dilemma", "Mag niet meer", 1)
     assert FieldValue.objects.get(conversation=conversation, key="dilemma").text == "Mag nog"
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["insert-returning", "last-insert-id"])
+def test_an_event_is_stored_as_the_orm_would_store_it(
+    cast_members, monkeypatch, django_capture_on_commit_callbacks, returning
+):
+    # SQLite before 3.35 cannot return the new row's id from the INSERT; both ways must agree.
+    # (PostgreSQL always can.)
+    if not returning and connection.vendor != "sqlite":
+        pytest.skip("only SQLite may lack INSERT … RETURNING")
+    conversation, facilitator = cast_members
+    monkeypatch.setattr(connection.features, "can_return_columns_from_insert", returning)
+    published: list[Event] = []
+    monkeypatch.setattr(events, "subscribers", [published.append])
+    before = Conversation.objects.get(pk=conversation.pk).last_seq
+    with django_capture_on_commit_callbacks(execute=True), operation("op-stored-01", "digest-g"):
+        value = actions.set_field(facilitator, "dilemma", "Regel één\nregel “twee”", 0)
+
+    assert Conversation.objects.get(pk=conversation.pk).last_seq == before + 1
+    stored = Event.objects.get(conversation=conversation, seq=before + 1)
+    assert stored.type == "field.updated"
+    assert stored.data["text"] == "Regel één\nregel “twee”"
+    assert stored.data["version"] == value.version
+    assert stored.actor_id == facilitator.pk
+    assert (stored.op, stored.op_digest) == ("op-stored-01", "digest-g")
+    assert abs((timezone.now() - stored.created_at).total_seconds()) < 60
+    # What the live layer was given is that row, its id included.
+    [event] = published
+    assert (event.pk, event.seq, event.data) == (stored.pk, stored.seq, stored.data)

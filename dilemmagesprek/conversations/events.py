@@ -119,10 +119,11 @@ def writing(member: Member, perm: Perm | None) -> Iterator[tuple[Conversation, M
         yield conversation, fresh
 
 
-# The two reads every write starts with, written as SQL: building them with the ORM took
-# about three times as long as running them (docs/performance.md), on the path every live
-# edit takes. `Model.objects.raw` still gives ordinary instances, with the same field
-# conversions as a queryset.
+# The statements every write starts and ends with (the lock, the member, `last_seq`, the
+# event) are written as SQL: building them with the ORM took two to five times as long as
+# running them (docs/performance.md), on the path every live edit takes. The SQL is generated
+# from the models' own fields, and `Model.objects.raw` and `Field.get_db_prep_save` do the
+# same conversions as a queryset and Model.save.
 
 
 def _locked_row(conversation_id: str) -> Conversation:
@@ -150,8 +151,46 @@ def _select_by_pk(model: type[models.Model], leave_out: str = "") -> str:
     columns = ", ".join(
         quote(field.column) for field in meta.concrete_fields if field.name != leave_out
     )
-    # Only the model's own names, quoted, go into the text; values are parameters.
+    # Only the model's own names, quoted, go into these texts; values are parameters.
     return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+
+
+def _append(event: Event) -> None:
+    """Raise the conversation's `last_seq` and insert the event."""
+    meta = Event._meta
+    fields = [field for field in meta.concrete_fields if field is not meta.pk]
+    # The same conversions as Model.save: auto_now_add, JSON, dates, foreign keys.
+    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_bump_sql(), [event.seq, event.conversation_id])
+        if connection.features.can_return_columns_from_insert:
+            cursor.execute(_insert_sql(returning=True), values)
+            event.pk = cursor.fetchone()[0]
+        else:
+            cursor.execute(_insert_sql(returning=False), values)
+            event.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+    event._state.adding = False
+    event._state.db = connection.alias
+
+
+@functools.cache
+def _bump_sql() -> str:
+    quote = connection.ops.quote_name
+    meta = Conversation._meta
+    table, last_seq, pk = meta.db_table, meta.get_field("last_seq").column, meta.pk.column
+    return f"UPDATE {quote(table)} SET {quote(last_seq)} = %s WHERE {quote(pk)} = %s"  # noqa: S608
+
+
+@functools.cache
+def _insert_sql(returning: bool) -> str:
+    quote = connection.ops.quote_name
+    meta = Event._meta
+    columns = [quote(field.column) for field in meta.concrete_fields if field is not meta.pk]
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(columns))})"
+    )
+    return (sql + f" RETURNING {quote(meta.pk.column)}") if returning else sql
 
 
 def record(
@@ -159,9 +198,8 @@ def record(
 ) -> Event:
     """Append an event with the conversation's next sequence number; publish after commit."""
     conversation.last_seq += 1
-    Conversation.objects.filter(pk=conversation.pk).update(last_seq=conversation.last_seq)
     op, digest = current_operation.get() or (None, "")
-    event = Event.objects.create(
+    event = Event(
         conversation=conversation,
         seq=conversation.last_seq,
         type=type,
@@ -170,6 +208,7 @@ def record(
         op=op,
         op_digest=digest,
     )
+    _append(event)
     if op is not None:
         # One operation, one marked event: further events of the same action stay unmarked.
         current_operation.set(None)
