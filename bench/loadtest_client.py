@@ -42,9 +42,9 @@ edit reached every screen, and its p99 stayed within `threshold` × the rest pha
 ramp stops at the first step that is not held (the load phase still runs).
 
 With `refetch` the screens also do what live.js does after every event: a card's new text is
-put in place from the event itself (no fetch: the page has it when the frame arrives), a step
-change fetches the navigation and the heads of the two steps whose "current" mark moves
-(`GET /g/<id>/?regions=step-2-head,step-3-head,steps-nav` with `X-DG-Live: 1`), one fetch at a time,
+put in place from the event itself, and so is a step change on a participant's screen (the
+"current" marks and the timer move; no fetch: the page has it when the frame arrives); any
+other event fetches the page (`GET /g/<id>/` with `X-DG-Live: 1`), one fetch at a time,
 events that arrive meanwhile joining the next fetch; and an editor whose save was a form post
 follows its 303 with a GET of the card's step, as htmx does (a save over the socket needs
 nothing more). "Edit to every page" is then measured too, and a step is
@@ -125,7 +125,6 @@ class Screen:
     reconnects: int = 0
     attempt: int = 0  # failed connects in a row (live.js's backoff)
     step_cursor: int = 0  # the next of the room's step changes this screen expects
-    shown_step: int = 0  # the step its page shows as current (refetch)
     # refetch: edits whose frame came since the last page fetch started, and the regions
     # the next fetch asks for (or the whole page)
     page_pending: list[int] = field(default_factory=list)
@@ -219,7 +218,7 @@ class LoadTest:
                 n += 1
                 cookie = f"{plan['session_cookie']}={participant['session']}"
                 room.screens.append(
-                    Screen(room, j, port, cookie, shown_step=spec["current_step"])
+                    Screen(room, j, port, cookie)
                 )
                 participant["cookie"] = f"{cookie}; {self.csrf_cookie}"
             self.rooms.append(room)
@@ -305,21 +304,14 @@ class LoadTest:
                 self.frame_ms[edit.phase].append((now - edit.t0) * 1000)
                 if edit.status and edit.status != ACKED:
                     self.unacked_frames += 1
-                if self.refetch and edit.kind == CARD:
-                    # live.js puts a card's new text in place from the event: no fetch.
+                if self.refetch and edit.kind in (CARD, STEP):
+                    # live.js puts a card's new text in place from the event, and on a
+                    # participant's screen moves the step marks and the timer: no fetch.
                     edit.pages += 1
                     edit.page_last = max(edit.page_last, now)
                 elif self.refetch:
                     screen.page_pending.append(edit.id)
-        if self.refetch and edit is not None and edit.kind == STEP:
-            # live.js: a step change fetches the navigation and the heads of the step left
-            # and the step opened.
-            screen.wanted |= {
-                "steps-nav", f"step-{screen.shown_step}-head", f"step-{edit.step}-head"
-            }
-            screen.shown_step = edit.step
-            self.schedule_refresh(screen)
-        elif self.refetch and edit is None:
+        if self.refetch and edit is None:
             # Anything else fetches the whole worksheet.
             screen.wanted_all = True
             self.schedule_refresh(screen)

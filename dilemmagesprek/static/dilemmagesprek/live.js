@@ -56,7 +56,7 @@
           return;
         }
         seq = data.seq;
-        if (applyInPlace(data)) return;
+        if (applyInPlace(data) || stepInPlace(data)) return;
         if (String(data.actor) !== me) changedByOthers = true;
         scheduleRefresh(regionsFor(data));
       } else if (data.type === "ready") {
@@ -230,6 +230,75 @@
       return null;
     }
     return box;
+  }
+
+  // A step change, on a screen without the facilitator's step buttons: the "current" marks
+  // and the timer move from one step's head to the other without a request. Every screen of
+  // a conversation fetching two heads at once was the load test's slowest moment
+  // (docs/performance.md). Whoever leads still fetches: their heads carry the buttons.
+  function stepInPlace(frame) {
+    if (frame.event !== "conversation.step") return false;
+    var data = frame.data || {};
+    var nav = document.getElementById("steps-nav");
+    if (!nav || document.querySelector("form[action$='/stap/']")) return false;
+    var from = currentStep();
+    var to = String(data.step);
+    if (from === to) return true;
+    var oldHead = document.getElementById("step-" + from + "-head");
+    var newHead = document.getElementById("step-" + to + "-head");
+    var oldLink = nav.querySelector("a[href='#step-" + from + "']");
+    var newLink = nav.querySelector("a[href='#step-" + to + "']");
+    var timer = oldHead && oldHead.querySelector("[data-dg-timer]");
+    if (!newHead || !oldLink || !newLink || !timer) return false;
+
+    nav.setAttribute("data-current-step", to);
+    oldLink.removeAttribute("aria-current");
+    newLink.setAttribute("aria-current", "step");
+    oldLink.closest("li").classList.remove("dg-steps__item--current");
+    newLink.closest("li").classList.add("dg-steps__item--current");
+    var spoken = oldLink.querySelector(".dg-visually-hidden");
+    if (spoken) newLink.appendChild(spoken);
+    var badge = oldHead.querySelector(".dg-badge--current");
+    var title = newHead.querySelector(".dg-step__title");
+    if (badge && title) title.appendChild(badge);
+    moveTimer(timer, newHead, data);
+
+    // A fetch on its way may have been rendered before this change: fetch these again after it.
+    if (refreshing) scheduleRefresh(["steps-nav", "step-" + from + "-head", "step-" + to + "-head"]);
+    if (String(frame.actor) !== me) {
+      var section = document.getElementById("step-" + to);
+      openedStep = (section && section.getAttribute("data-dg-name")) || to;
+      scheduleAnnouncement();
+    }
+    afterPatch();
+    document.dispatchEvent(new CustomEvent("dg:patched"));
+    return true;
+  }
+
+  // The timer starts over for the new step from what the event says (seconds run, extra
+  // minutes, running or paused) and the step's planned time, printed on its head.
+  function moveTimer(timer, head, data) {
+    var planned = Number(head.getAttribute("data-planned-seconds")) || 0;
+    var remaining = planned + (Number(data.extra) || 0) * 60 - (Number(data.elapsed) || 0);
+    var running = Boolean(data.running);
+    timer.setAttribute("data-remaining", String(remaining));
+    timer.setAttribute("data-running", running ? "1" : "0");
+    delete timer.dgStartedAt;
+    timer.classList.toggle("dg-timer--over", remaining <= 0);
+    var clock = timer.querySelector("[data-dg-clock]");
+    if (clock) clock.textContent = formatClock(remaining);
+    var of = timer.querySelector(".dg-timer__of");
+    if (of) of.textContent = head.getAttribute("data-label-timer-of") || "";
+    var state = timer.querySelector("[data-dg-timer-state]");
+    if (state) {
+      state.textContent = remaining <= 0 ? state.getAttribute("data-label-over")
+        : running ? "" : state.getAttribute("data-label-paused");
+    }
+    var announce = timer.querySelector("[data-dg-timer-announce]");
+    if (announce) announce.textContent = "";
+    var instruction = head.querySelector(".dg-step__instruction");
+    if (instruction) instruction.after(timer);
+    else head.appendChild(timer);
   }
 
   function want(regions) {
