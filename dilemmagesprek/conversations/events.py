@@ -110,7 +110,7 @@ def writing(member: Member, perm: Perm | None) -> Iterator[tuple[Conversation, M
     write, and a role change takes effect on the very next write.
     """
     with locked(member.conversation_id) as conversation:
-        fresh = _active_member(member.pk)
+        fresh = active_member(member.pk)
         if fresh is None:
             raise PermissionDenied(_("You are no longer a member of this conversation."))
         fresh.conversation = conversation
@@ -137,7 +137,8 @@ def _locked_row(conversation_id: str) -> Conversation:
     raise Conversation.DoesNotExist(conversation_id)
 
 
-def _active_member(member_id: str) -> Member | None:
+def active_member(member_id: str) -> Member | None:
+    """The member, unless removed or still waiting in the lobby: one who may still write."""
     sql = _select_by_pk(Member) + " AND removed_at IS NULL AND NOT waiting"
     for member in Member.objects.raw(sql, [member_id]):
         return member
@@ -158,9 +159,11 @@ def _select_by_pk(model: type[models.Model], leave_out: str = "") -> str:
 def _append(event: Event) -> None:
     """Raise the conversation's `last_seq` and insert the event."""
     meta = Event._meta
-    fields = [field for field in meta.concrete_fields if field is not meta.pk]
     # The same conversions as Model.save: auto_now_add, JSON, dates, foreign keys.
-    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    values = [
+        field.get_db_prep_save(field.pre_save(event, True), connection)
+        for field in _event_fields()
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_bump_sql(), [event.seq, event.conversation_id])
         if connection.features.can_return_columns_from_insert:
@@ -182,10 +185,16 @@ def _bump_sql() -> str:
 
 
 @functools.cache
+def _event_fields() -> list[models.Field]:
+    """The event's columns as the INSERT lists them: every one but the generated id."""
+    return [field for field in Event._meta.concrete_fields if field is not Event._meta.pk]
+
+
+@functools.cache
 def _insert_sql(returning: bool) -> str:
     quote = connection.ops.quote_name
     meta = Event._meta
-    columns = [quote(field.column) for field in meta.concrete_fields if field is not meta.pk]
+    columns = [quote(field.column) for field in _event_fields()]
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) "  # noqa: S608
         f"VALUES ({', '.join(['%s'] * len(columns))})"

@@ -52,7 +52,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' default dispatch hops to a thread to close old database connections for
         # every message; our handlers touch the database only through database_work (db.py),
-        # which does that itself.
+        # in the one thread that keeps its connection.
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from dilemmagesprek.conversations.events import (
     AlreadyApplied,
     OperationReused,
+    active_member,
     content_digest,
     operation,
 )
@@ -94,8 +95,7 @@ def _write(
 
 
 def _check_still_member(member_id: str) -> None:
-    active = Member.objects.filter(pk=member_id, removed_at__isnull=True, waiting=False)
-    if not active.exists():
+    if active_member(member_id) is None:
         raise NoLongerMember(member_id)
 
 

@@ -250,6 +250,7 @@
     var newLink = nav.querySelector("a[href='#step-" + to + "']");
     var timer = oldHead && oldHead.querySelector("[data-dg-timer]");
     if (!newHead || !oldLink || !newLink || !timer) return false;
+    var heads = regionsFor(frame); // what a fetch for this change would ask for
 
     nav.setAttribute("data-current-step", to);
     oldLink.removeAttribute("aria-current");
@@ -264,7 +265,7 @@
     moveTimer(timer, newHead, data);
 
     // A fetch on its way may have been rendered before this change: fetch these again after it.
-    if (refreshing) scheduleRefresh(["steps-nav", "step-" + from + "-head", "step-" + to + "-head"]);
+    if (refreshing) scheduleRefresh(heads);
     if (String(frame.actor) !== me) {
       var section = document.getElementById("step-" + to);
       openedStep = (section && section.getAttribute("data-dg-name")) || to;
