@@ -128,6 +128,73 @@ def test_a_save_sent_by_htmx_is_answered_with_its_step_only(
     assert plain["Location"] == f"/g/{cast.conversation.pk}/#step-1"
 
 
+def test_a_step_change_sent_by_htmx_is_answered_with_the_navigation_and_two_heads(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    """The facilitator's own page patches what the step change moved, not the whole page: a
+    whole-page answer would throw away what they are typing elsewhere."""
+    client = client_as("facilitator")
+    post = client.post(
+        f"/g/{cast.conversation.pk}/stap/", {"step": 3, "op": "op-step-1"}, HTTP_HX_REQUEST="true"
+    )
+    assert post.status_code == 303
+    assert post["Location"].endswith("?regions=steps-nav,step-1-head,step-3-head#step-3")
+    follow = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true")
+    html = follow.content.decode()
+    assert region_ids(html) == ["steps-nav", "step-1-head", "step-3-head"]
+    assert "/stap/" in html[: html.index('id="step-3-head"')]  # step 1 can be opened again
+    # Without htmx the browser goes to the step opened, on the whole page.
+    plain = client.post(f"/g/{cast.conversation.pk}/stap/", {"step": 2, "op": "op-step-2"})
+    assert plain["Location"] == f"/g/{cast.conversation.pk}/#step-2"
+
+
+def test_a_timer_command_sent_by_htmx_is_answered_with_the_head_and_the_bar(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    client = client_as("facilitator")
+    post = client.post(
+        f"/g/{cast.conversation.pk}/klok/",
+        {"action": "start", "op": "op-timer-1"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert post["Location"].endswith("?regions=step-1-head,facilitator-bar#step-1")
+    html = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true").content.decode()
+    assert region_ids(html) == ["facilitator-bar", "step-1-head"]
+    assert 'data-running="1"' in html
+    assert 'name="action" value="pause"' in html  # Start became Pause
+
+
+def test_a_timer_command_sent_twice_is_applied_once(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    """A resend after a lost answer (live.js sends a form again with its operation id)."""
+    from dilemmagesprek.conversations.models import Conversation
+
+    client = client_as("facilitator")
+    for _attempt in range(2):
+        response = client.post(
+            f"/g/{cast.conversation.pk}/klok/",
+            {"action": "extend-5", "op": "op-timer-extend"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert response.status_code == 303
+    assert Conversation.objects.get(pk=cast.conversation.pk).timer_extra == 5
+
+
+def test_an_unknown_timer_command_is_refused_with_a_message(
+    cast: Cast, client_as: Callable[..., Client]
+) -> None:
+    from dilemmagesprek.conversations.models import Conversation
+
+    response = client_as("facilitator").post(
+        f"/g/{cast.conversation.pk}/klok/", {"action": "extend-7", "op": "op-timer-odd"}
+    )
+    assert response.status_code == 422
+    assert "Onbekende opdracht voor de timer." in response.content.decode()
+    conversation = Conversation.objects.get(pk=cast.conversation.pk)
+    assert (conversation.timer_extra, conversation.timer_started_at) == (0, None)
+
+
 # --- the method of a conversation, found by its digest on the busy paths ----------------------
 
 

@@ -255,42 +255,6 @@ def change_status(request: HttpRequest, conversation_id: str) -> HttpResponse:
 
 
 @require_POST
-def change_step(request: HttpRequest, conversation_id: str) -> HttpResponse:
-    member = member_for(request, conversation_id)
-    number = posted_int(request, "step")
-    try:
-        actions.change_step(member, -1 if number is None else number)
-    except ValidationError:
-        number = member.conversation.current_step
-    return HttpResponseRedirect(
-        reverse("dg:worksheet", args=[conversation_id]) + f"#step-{number}", status=303
-    )
-
-
-@require_POST
-def timer(request: HttpRequest, conversation_id: str) -> HttpResponse:
-    """Start, pause or extend the current step's timer."""
-    member = member_for(request, conversation_id)
-    command = request.POST.get("action", "")
-    try:
-        if command == "start":
-            actions.start_timer(member)
-        elif command == "pause":
-            actions.pause_timer(member)
-        elif command.startswith("extend-") and command[7:].isdigit():
-            actions.extend_timer(member, int(command[7:]))
-        else:
-            raise ValidationError({"action": _("Unknown timer action.")})
-    except ValidationError as error:
-        for message_list in error_messages(error).values():
-            for message in message_list:
-                messages.error(request, message)
-    step = member.conversation.current_step
-    url = reverse("dg:worksheet", args=[conversation_id])
-    return HttpResponseRedirect(f"{url}#step-{step}", status=303)
-
-
-@require_POST
 def retention(request: HttpRequest, conversation_id: str) -> HttpResponse:
     member = member_for(request, conversation_id)
     days = posted_int(request, "retention_days")

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dilemmagesprek.audit.log import audit
 from dilemmagesprek.audit.models import Entry
+from dilemmagesprek.conversations import actions as conversation_actions
 from dilemmagesprek.conversations.access import member_for
 from dilemmagesprek.conversations.events import (
     AlreadyApplied,
@@ -168,11 +169,13 @@ def _apply(
     form_id: str,
     anchor: str,
     run: Callable[[], object],
+    regions: str | None = None,
 ) -> HttpResponse:
     """Run one action; on success back to the step, on a mistake the page with the message.
 
     The form's operation id makes a resent form (a double click, a retry after the network
-    dropped) land once: the second time it is answered as if it just succeeded.
+    dropped) land once: the second time it is answered as if it just succeeded. `regions`
+    names what an htmx answer renders when it is not just the step of `anchor`.
     """
     try:
         with operation(request.POST.get("op"), _digest(request)):
@@ -208,9 +211,9 @@ def _apply(
             status=409,
         )
     url = reverse("dg:worksheet", args=[member.conversation_id])
-    if request.htmx and anchor.startswith("step-"):
-        # live.js swaps in only the step that changed; no need to render the others.
-        url = f"{url}?regions={anchor}"
+    if request.htmx and (regions or anchor.startswith("step-")):
+        # live.js swaps in only what changed; no need to render the rest.
+        url = f"{url}?regions={regions or anchor}"
     return HttpResponseRedirect(f"{url}#{anchor}", status=303)
 
 
@@ -575,3 +578,56 @@ def lead(request: HttpRequest, conversation_id: str) -> HttpResponse:
             request, member, errors={"lead": [_("Unknown command.")]}, status=422
         )
     return _apply(request, member, "lead", f"step-{step}", lambda: command(member, request))
+
+
+# The step and the timer are led during the conversation itself: posted with htmx, their
+# answer renders only what they change, so nothing the facilitator is typing elsewhere on the
+# page is lost (a whole-page post would throw it away).
+
+
+@require_POST
+def change_step(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Open a step for everyone."""
+    member = member_for(request, conversation_id)
+    require(member, Perm.MANAGE)
+    number = posted_int(request, "step")
+    current = member.conversation.current_step
+    if number is None or member.conversation.method.step(number) is None:
+        # Only a forged form names a step that does not exist: back to the current one.
+        return HttpResponseRedirect(
+            reverse("dg:worksheet", args=[conversation_id]) + f"#step-{current}", status=303
+        )
+    return _apply(
+        request, member, "step", f"step-{number}",
+        lambda: conversation_actions.change_step(member, number),
+        regions=f"steps-nav,step-{current}-head,step-{number}-head",
+    )
+
+
+TIMER_COMMANDS: dict[str, Callable[[Member], object]] = {
+    "start": conversation_actions.start_timer,
+    "pause": conversation_actions.pause_timer,
+    **{
+        f"extend-{minutes}": lambda m, minutes=minutes: conversation_actions.extend_timer(
+            m, minutes
+        )
+        for minutes in conversation_actions.EXTEND_CHOICES
+    },
+}
+
+
+@require_POST
+def timer(request: HttpRequest, conversation_id: str) -> HttpResponse:
+    """Start, pause or extend the current step's timer."""
+    member = member_for(request, conversation_id)
+    require(member, Perm.MANAGE)
+    command = TIMER_COMMANDS.get(request.POST.get("action", ""))
+    if command is None:
+        return render_worksheet(
+            request, member, errors={"timer": [_("Unknown timer action.")]}, status=422
+        )
+    step = member.conversation.current_step
+    return _apply(
+        request, member, "timer", f"step-{step}", lambda: command(member),
+        regions=f"step-{step}-head,facilitator-bar",
+    )

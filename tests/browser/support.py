@@ -89,7 +89,8 @@ def wait_connected(page: Page) -> None:
 SUBMIT_DONE = """() => {
   if (!document.querySelector("[data-test-stale]")) return true;
   const form = document.querySelector("[data-test-sent]");
-  const op = form && form.querySelector("input[name=op]");
+  if (!form) return true;  // the answer replaced the part of the page that held the form
+  const op = form.querySelector("input[name=op]");
   return !!op && op.value !== form.getAttribute("data-test-sent");
 }"""
 

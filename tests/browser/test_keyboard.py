@@ -49,6 +49,15 @@ def press(page: Page, target: Locator, key: str = "Enter") -> None:
     page.keyboard.press(key)
 
 
+def open_step_for_everyone(page: Page, number: int) -> None:
+    """The facilitator opens a step with the keyboard. The page is not reloaded: the focus
+    goes to the head of the step just opened, whose button is gone, not to the page's top."""
+    tab_to(page, page.locator(f'#step-{number} form[action$="/stap/"] button'))
+    page.keyboard.press("Enter")
+    expect(page.locator("#steps-nav")).to_have_attribute("data-current-step", str(number))
+    expect(page.locator(f"#step-{number}-head")).to_be_focused()
+
+
 def type_into(page: Page, target: Locator, text: str) -> None:
     tab_to(page, target)
     page.keyboard.press("Control+A")
@@ -283,10 +292,7 @@ def test_a_whole_conversation_with_the_keyboard_only(people) -> None:
     expect(fac.locator('form[action$="/veld/dilemma/"] button[type=submit]').first).to_be_focused()
 
     # Step 2, opened for everyone: a card in a cell of every row, by two people.
-    open_step = fac.locator('#step-2 form[action$="/stap/"] button')
-    tab_to(fac, open_step)
-    with fac.expect_navigation():
-        fac.keyboard.press("Enter")
+    open_step_for_everyone(fac, 2)
     new_card(fac, "players", 0, "standpunten", "De minister wil eerst de Kamer informeren.")
     new_card(fac, "players", 1, "belangen", "Gemeenten willen niet verrast worden.")
     part.reload()
@@ -326,9 +332,7 @@ def test_a_whole_conversation_with_the_keyboard_only(people) -> None:
     expect(owner.locator("#field-shared_question .dg-status--ok")).to_be_visible()
 
     # Step 3: options in both columns, the Woo reference opened and a ground tagged.
-    tab_to(fac, fac.locator('#step-3 form[action$="/stap/"] button'))
-    with fac.expect_navigation():
-        fac.keyboard.press("Enter")
+    open_step_for_everyone(fac, 3)
     new_card(fac, "options", 0, "voordelen", "Gemeenten kunnen zich voorbereiden.")
     new_card(fac, "options", 1, "nadelen", "Het concept kan uitlekken.")
     press(fac, fac.locator("#woo-afwegen > summary"))
@@ -364,9 +368,7 @@ def test_a_whole_conversation_with_the_keyboard_only(people) -> None:
     save(fac, fac.locator('form[action$="/veld/conclusion/"]'))
 
     # Step 4: the choice (confirmed by the owner), what is needed, and an action.
-    tab_to(fac, fac.locator('#step-4 form[action$="/stap/"] button'))
-    with fac.expect_navigation():
-        fac.keyboard.press("Enter")
+    open_step_for_everyone(fac, 4)
     type_into(fac, fac.locator("#field-choice-text"), "We delen het concept vrijdag.")
     save(fac, fac.locator('form[action$="/veld/choice/"]'))
     owner.reload()
@@ -385,9 +387,7 @@ def test_a_whole_conversation_with_the_keyboard_only(people) -> None:
     expect(fac.locator("#field-next_steps tbody tr")).to_have_count(1)
 
     # Step 5: a score with the arrow keys, a remark, and the summary.
-    tab_to(fac, fac.locator('#step-5 form[action$="/stap/"] button'))
-    with fac.expect_navigation():
-        fac.keyboard.press("Enter")
+    open_step_for_everyone(fac, 5)
     evaluation = fac.locator('#field-satisfaction form[action$="/evaluatie/"]')
     tab_to(fac, evaluation.locator("input[name=score]").first)
     fac.keyboard.press("Space")

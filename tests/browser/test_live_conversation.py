@@ -201,6 +201,10 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     # The facilitator moves on to step 3: Paula's page follows without a request (the marks
     # and the timer move from the event); the facilitator's page fetches the heads with their
     # step buttons. Paula's text stays.
+    # The facilitator is writing a note they have not saved yet while they lead: opening a
+    # step and working the timer must not throw it away (the page is not reloaded).
+    note = "Aantekening, nog niet bewaard"
+    facilitator.locator("#field-urgency-text").fill(note)
     fetched_before = len(refreshes)
     facilitator.locator("#step-3 form[action$='/stap/'] button").click()
     expect(paula.locator("#steps-nav")).to_have_attribute("data-current-step", "3")
@@ -220,6 +224,32 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     paula.reload()
     wait_connected(paula)
     assert heads_as_shown(paula) == moved
+
+    # The facilitator starts the step's timer and pauses it: Paula's clock follows from the
+    # events, without a request, and shows what the server renders after a reload.
+    fetched_before = len(refreshes)
+    timer_form = "form[action$='/klok/']"
+    paula_timer = paula.locator("#step-3 [data-dg-timer]")
+    expect(paula_timer).to_have_attribute("data-running", "0")
+    facilitator.locator(f"{timer_form} button[value=start]").click()
+    expect(paula_timer).to_have_attribute("data-running", "1")
+    expect(paula_timer.locator("[data-dg-timer-state]")).to_have_text("")
+    facilitator.locator(f"{timer_form} button[value=pause]").click()
+    expect(paula_timer).to_have_attribute("data-running", "0")
+    expect(paula_timer.locator("[data-dg-timer-state]")).to_have_text("gepauzeerd")
+    assert refreshes[fetched_before:] == [], refreshes[fetched_before:]
+    paused = heads_as_shown(paula)
+    paula.reload()
+    wait_connected(paula)
+    assert heads_as_shown(paula) == paused
+    # Extra minutes change the "of N minutes" the server words: that head is fetched.
+    planned = int(paula_timer.get_attribute("data-planned-total") or "0")
+    facilitator.locator(f"{timer_form} button[value=extend-5]").click()
+    expect(paula_timer).to_have_attribute("data-planned-total", str(planned + 300))
+    expect(paula_timer.locator(".dg-timer__of")).to_contain_text(str(planned // 60 + 5))
+    assert refreshes[-1].endswith("?regions=step-3-head"), refreshes[fetched_before:]
+    expect(facilitator.locator(f"{timer_form} button[value=start]")).to_have_count(1)
+    expect(facilitator.locator("#field-urgency-text")).to_have_value(note)
 
     # Offline: the owner saves while disconnected; nothing is lost, it arrives once back.
     owner_context.set_offline(True)

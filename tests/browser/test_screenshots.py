@@ -151,7 +151,7 @@ def test_it_pictures_the_main_screens(browser: Browser, pristine: LiveApp, out_d
         # The facilitator: the timer running, who is here, a card in the spotlight.
         lead.goto(worksheet)
         wait_connected(lead)
-        submit(lead.locator("form[action$='/klok/']"), lead.locator("button[value=start]"))
+        submit(lead.locator("form[action$='/klok/']:has(button[value=start])"))
         card = lead.locator("#step-3 .dg-card form:has(input[name=command][value=spotlight])")
         submit(card.first)
         presence = lead.locator("[data-dg-presence]")

@@ -56,7 +56,7 @@
           return;
         }
         seq = data.seq;
-        if (applyInPlace(data) || stepInPlace(data)) return;
+        if (applyInPlace(data) || stepInPlace(data) || timerInPlace(data)) return;
         if (String(data.actor) !== me) changedByOthers = true;
         scheduleRefresh(regionsFor(data));
       } else if (data.type === "ready") {
@@ -279,17 +279,26 @@
   // The timer starts over for the new step from what the event says (seconds run, extra
   // minutes, running or paused) and the step's planned time, printed on its head.
   function moveTimer(timer, head, data) {
-    var planned = Number(head.getAttribute("data-planned-seconds")) || 0;
-    var remaining = planned + (Number(data.extra) || 0) * 60 - (Number(data.elapsed) || 0);
+    setClock(timer, head, data);
+    var of = timer.querySelector(".dg-timer__of");
+    if (of) of.textContent = head.getAttribute("data-label-timer-of") || "";
+    var instruction = head.querySelector(".dg-step__instruction");
+    if (instruction) instruction.after(timer);
+    else head.appendChild(timer);
+  }
+
+  function setClock(timer, head, data) {
+    var planned = plannedSeconds(head, data);
+    var remaining = planned - (Number(data.elapsed) || 0);
     var running = Boolean(data.running);
+    timer.setAttribute("data-planned-total", String(planned));
     timer.setAttribute("data-remaining", String(remaining));
     timer.setAttribute("data-running", running ? "1" : "0");
     delete timer.dgStartedAt;
+    lastRemaining = null; // a new start: the last-minute notice may come (again)
     timer.classList.toggle("dg-timer--over", remaining <= 0);
     var clock = timer.querySelector("[data-dg-clock]");
     if (clock) clock.textContent = formatClock(remaining);
-    var of = timer.querySelector(".dg-timer__of");
-    if (of) of.textContent = head.getAttribute("data-label-timer-of") || "";
     var state = timer.querySelector("[data-dg-timer-state]");
     if (state) {
       state.textContent = remaining <= 0 ? state.getAttribute("data-label-over")
@@ -297,9 +306,30 @@
     }
     var announce = timer.querySelector("[data-dg-timer-announce]");
     if (announce) announce.textContent = "";
-    var instruction = head.querySelector(".dg-step__instruction");
-    if (instruction) instruction.after(timer);
-    else head.appendChild(timer);
+  }
+
+  // The step's time box and the minutes added to it.
+  function plannedSeconds(head, data) {
+    return (Number(head.getAttribute("data-planned-seconds")) || 0) +
+      (Number(data.extra) || 0) * 60;
+  }
+
+  // The timer started or paused: every screen sets its clock from the event, without a
+  // request. Extra minutes change the "of N minutes" the server words, so the head is fetched
+  // then. Whoever leads still fetches their bar: its button turns from Start to Pause.
+  function timerInPlace(frame) {
+    if (frame.event !== "conversation.timer") return false;
+    var data = frame.data || {};
+    var head = document.getElementById("step-" + currentStep() + "-head");
+    var timer = head && head.querySelector("[data-dg-timer]");
+    var total = timer && timer.getAttribute("data-planned-total");
+    if (!timer || total !== String(plannedSeconds(head, data))) return false;
+    setClock(timer, head, data);
+    // A fetch on its way may have been rendered before this change: fetch again after it.
+    if (refreshing) scheduleRefresh(regionsFor(frame));
+    else if (onPage("facilitator-bar")) scheduleRefresh(["facilitator-bar"]);
+    document.dispatchEvent(new CustomEvent("dg:patched"));
+    return true;
   }
 
   function want(regions) {
@@ -541,6 +571,7 @@
     changedByOthers = false;
     var active = document.activeElement;
     var activeId = active && active.id;
+    var activeTabindex = active && active.getAttribute("tabindex");
     var place = placeOf(active);
     var selection = null;
     if (active && typeof active.selectionStart === "number") {
@@ -591,6 +622,10 @@
     if (activeId) {
       var again = document.getElementById(activeId);
       if (again && again !== document.activeElement) {
+        // A head that was given the focus (returnTo) is given it again in its new version.
+        if (activeTabindex !== null && !again.hasAttribute("tabindex")) {
+          again.setAttribute("tabindex", activeTabindex);
+        }
         again.focus({ preventScroll: true });
         if (selection && typeof again.setSelectionRange === "function") {
           again.setSelectionRange(selection[0], selection[1]);
