@@ -18,10 +18,18 @@ from xml.sax.saxutils import escape
 
 MODES = [
     ("baseline", "bare websockets"),
+    ("bare_sqlite", "bare + SQLite commit"),
     ("embedded", "embedded (1 process, SQLite)"),
+    ("bare_scaleout", "bare, 2 processes + PostgreSQL + Redis"),
     ("scaleout", "2 processes, PostgreSQL + Redis"),
 ]
-COLOURS = {"baseline": "#7f7f7f", "embedded": "#1f77b4", "scaleout": "#d62728"}
+COLOURS = {
+    "baseline": "#7f7f7f",
+    "bare_sqlite": "#9ecae1",
+    "embedded": "#1f77b4",
+    "bare_scaleout": "#fcae91",
+    "scaleout": "#d62728",
+}
 LABELS = {
     "40x25": "40 × 25 at 1/s",
     "1x30": "1 × 30 at 10/s",
@@ -287,16 +295,19 @@ def svg(results: dict) -> str:
         f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
         f'y2="{top + plot_h}" stroke="black"/>'
     )
-    lx = left
+    lx, ly = left, height - 36
     for mode, label in present:
+        step = 26 + 6.5 * len(label)
+        if lx + step > width - right:  # the legend goes on over a second line
+            lx, ly = left, ly + 18
         out.append(
-            f'<rect x="{lx}" y="{height - 30}" width="12" height="12" fill="{COLOURS[mode]}"/>'
+            f'<rect x="{lx}" y="{ly - 10}" width="12" height="12" fill="{COLOURS[mode]}"/>'
         )
-        out.append(f'<text x="{lx + 16}" y="{height - 20}">{escape(label)}</text>')
-        lx += 26 + 7 * len(label)
+        out.append(f'<text x="{lx + 16}" y="{ly}">{escape(label)}</text>')
+        lx += step
     env = results["environment"]
     out.append(
-        f'<text x="{width - right}" y="{height - 48}" text-anchor="end" fill="#555" '
+        f'<text x="{width - right}" y="{height - 54}" text-anchor="end" fill="#555" '
         f'font-size="10">{escape(results["started"])}, {env["cpus"]} CPUs, '
         f"{results['duration']:g} s per scenario, `make bench`</text>"
     )

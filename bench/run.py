@@ -3,6 +3,10 @@
 One run measures, side by side and with the same load client (bench/load.py, its own process):
 
 - **baseline**: bench/baseline_server.py, a bare `websockets` broadcast server on uvloop;
+- **bare_sqlite**: the same bare server committing every frame to SQLite before relaying it;
+- **bare_scaleout**: two bare servers committing every frame to PostgreSQL and relaying it to
+  each other through Redis pub/sub (the two show what the database and the second process cost
+  any server, before our own code);
 - **embedded**: `dilemmagesprek serve --no-demo`, one process, SQLite in a temporary data dir;
 - **scaleout**: two `dilemmagesprek serve` processes on two ports, PostgreSQL (a database
   created for the run and dropped after it) and Redis; each room's sockets are split over both
@@ -17,7 +21,7 @@ Settings, all optional, from the environment (`make bench BENCH_QUICK=1` passes 
 
 - BENCH_QUICK=1: the smoke run: 1 × 30 and 1 × 200 at 100/s, 3 s each, all three modes;
 - BENCH_DURATION: seconds of edits per scenario (15; 3 with BENCH_QUICK);
-- BENCH_MODES: a comma list of baseline, embedded, scaleout (all three);
+- BENCH_MODES: a comma list of baseline, bare_sqlite, embedded, bare_scaleout, scaleout (all);
 - BENCH_SCENARIOS: a comma list of the names above, or any shape as "RxN@rate" (1x1@10);
 - BENCH_RETRIES, BENCH_BUSY_LIMIT: repeat a scenario up to BENCH_RETRIES times while more than
   BENCH_BUSY_LIMIT (0.25) cores did other work during it (a shared machine); the quietest
@@ -100,6 +104,8 @@ SCENARIOS = [
 # The smoke run: one small room, and the saturation that finds ordering and loss problems.
 QUICK_SCENARIOS = {"1x30", "1x200@100"}
 WARMUP = Scenario("warmup", "warmup", 1, 5, 5.0)
+# In this order: each bare server next to the app mode it is the floor of.
+MODES = ["baseline", "bare_sqlite", "embedded", "bare_scaleout", "scaleout"]
 
 
 def scenario_named(name: str) -> Scenario:
@@ -322,13 +328,77 @@ class Mode:
 class Baseline(Mode):
     name = "baseline"
     kind = "baseline"
+    processes = 1
+
+    def options(self) -> list[str]:
+        return []
 
     def start(self) -> None:
-        port = free_port()
-        cmd = [PY, str(BENCH / "baseline_server.py"), "--port", str(port)]
-        server = Server("baseline", cmd, dict(os.environ), self.workdir, port)
-        self.servers.append(server)
-        server.wait_ready(http=False, timeout=30)
+        for i in range(self.processes):
+            port = free_port()
+            cmd = [PY, str(BENCH / "baseline_server.py"), "--port", str(port), *self.options()]
+            server = Server(f"{self.name}-{i + 1}", cmd, dict(os.environ), self.workdir, port)
+            self.servers.append(server)
+            server.wait_ready(http=False, timeout=30)
+
+
+class BareSQLite(Baseline):
+    """The bare server with an SQLite commit per frame: what the embedded mode's database
+    costs any server."""
+
+    name = "bare_sqlite"
+
+    def options(self) -> list[str]:
+        return ["--commit", f"sqlite:{self.workdir / 'bare.sqlite3'}"]
+
+
+class RunDatabase:
+    """A PostgreSQL database of the run's own, created before it and dropped after it."""
+
+    def __init__(self, label: str) -> None:
+        self.name = f"dg_bench_{label}_{os.getpid()}"
+        admin = urllib.parse.urlsplit(ADMIN_URL)
+        self.url = urllib.parse.urlunsplit(admin._replace(path=f"/{self.name}"))
+
+    def admin(self, sql: str) -> None:
+        import psycopg  # only the modes on PostgreSQL need it; it is in the app's requirements
+
+        with psycopg.connect(
+            ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True, connect_timeout=5
+        ) as conn:
+            conn.execute(sql)
+
+    def create(self) -> None:
+        self.drop()
+        self.admin(f'CREATE DATABASE "{self.name}"')
+
+    def drop(self) -> None:
+        self.admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+class BareScaleOut(Baseline):
+    """Two bare servers with a PostgreSQL commit per frame, relaying to each other through
+    Redis: what the scale-out mode's database and second process cost any server."""
+
+    name = "bare_scaleout"
+    processes = 2
+
+    def __init__(self, workdir: Path, scenarios: list[Scenario]) -> None:
+        super().__init__(workdir, scenarios)
+        self.database = RunDatabase("bare")
+
+    def options(self) -> list[str]:
+        url = self.database.url.replace("postgres://", "postgresql://", 1)
+        return ["--commit", url, "--redis", REDIS_URL]
+
+    def start(self) -> None:
+        self.database.create()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        with contextlib.suppress(Exception):
+            self.database.drop()
 
 
 class App(Mode):
@@ -384,35 +454,24 @@ class ScaleOut(App):
 
     def __init__(self, workdir: Path, scenarios: list[Scenario]) -> None:
         super().__init__(workdir, scenarios)
-        self.database = f"dg_bench_{os.getpid()}"
-        admin = urllib.parse.urlsplit(ADMIN_URL)
-        self.database_url = urllib.parse.urlunsplit(admin._replace(path=f"/{self.database}"))
-
-    def admin(self, sql: str) -> None:
-        import psycopg  # only this mode needs it; it is in the app's requirements
-
-        with psycopg.connect(
-            ADMIN_URL.replace("postgres://", "postgresql://", 1), autocommit=True, connect_timeout=5
-        ) as conn:
-            conn.execute(sql)
+        self.database = RunDatabase("app")
 
     def app_env(self) -> dict:
         env = super().app_env()
-        env.update(DATABASE_URL=self.database_url, REDIS_URL=REDIS_URL, WORKERS="2")
+        env.update(DATABASE_URL=self.database.url, REDIS_URL=REDIS_URL, WORKERS="2")
         return env
 
     def start(self) -> None:
-        self.admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        self.admin(f'CREATE DATABASE "{self.database}"')
+        self.database.create()
         super().start()
 
     def stop(self) -> None:
         super().stop()
         with contextlib.suppress(Exception):
-            self.admin(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+            self.database.drop()
 
     def describe(self) -> dict:
-        return {**super().describe(), "database": self.database, "redis": REDIS_URL}
+        return {**super().describe(), "database": self.database.name, "redis": REDIS_URL}
 
 
 def serve_command(port: int) -> list[str]:
@@ -601,7 +660,7 @@ def environment() -> dict:
 def main() -> int:
     raise_fd_limit()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    wanted_modes = os.environ.get("BENCH_MODES", "baseline,embedded,scaleout").split(",")
+    wanted_modes = os.environ.get("BENCH_MODES", ",".join(MODES)).split(",")
     wanted = os.environ.get("BENCH_SCENARIOS")
     if wanted:
         scenarios = [scenario_named(name.strip()) for name in wanted.split(",") if name.strip()]
@@ -617,7 +676,13 @@ def main() -> int:
         "environment": environment(),
         "modes": {},
     }
-    classes = {"baseline": Baseline, "embedded": Embedded, "scaleout": ScaleOut}
+    classes = {
+        "baseline": Baseline,
+        "bare_sqlite": BareSQLite,
+        "embedded": Embedded,
+        "bare_scaleout": BareScaleOut,
+        "scaleout": ScaleOut,
+    }
     quiet = float(os.environ.get("BENCH_WAIT_QUIET", "0"))
     if quiet:
         log(f"waiting up to {quiet:g} s for a quiet machine (load {loadavg():.1f})")
@@ -628,8 +693,9 @@ def main() -> int:
         if name not in classes:
             log(f"unknown mode {name!r} skipped")
             continue
-        if name == "scaleout" and not (reachable(ADMIN_URL) and reachable(REDIS_URL)):
-            log(f"scaleout skipped: PostgreSQL ({ADMIN_URL}) or Redis ({REDIS_URL}) not reachable")
+        needs_services = name in ("scaleout", "bare_scaleout")
+        if needs_services and not (reachable(ADMIN_URL) and reachable(REDIS_URL)):
+            log(f"{name} skipped: PostgreSQL ({ADMIN_URL}) or Redis ({REDIS_URL}) not reachable")
             results["modes"][name] = {"skipped": "PostgreSQL or Redis not reachable"}
             continue
         workdir = Path(tempfile.mkdtemp(prefix=f"dg-bench-{name}-"))
