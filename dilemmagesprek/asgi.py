@@ -10,20 +10,25 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 # Django must be set up before the consumers (and their models) are imported.
 django_application = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from dilemmagesprek.ops.inflight import BoundedRequests  # noqa: E402
 from dilemmagesprek.realtime.origin import SameOriginValidator  # noqa: E402
 from dilemmagesprek.realtime.routing import websocket_urlpatterns  # noqa: E402
+from dilemmagesprek.realtime.sessions import SocketSessionMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": BoundedRequests(
             django_application, settings.REQUESTS_IN_FLIGHT, settings.REQUESTS_WAITING
         ),
-        "websocket": SameOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Channels' AuthMiddlewareStack, with a session that does not wrap every frame sent.
+        "websocket": SameOriginValidator(
+            CookieMiddleware(SocketSessionMiddleware(AuthMiddleware(URLRouter(websocket_urlpatterns))))
+        ),
     }
 )
 
