@@ -299,3 +299,34 @@ def test_the_projector_shows_a_saved_text_from_the_event_itself(browser: Browser
     facilitator.locator("#field-urgency form.dg-field__form button[type=submit]").click()
     expect(shown.locator(".dg-muted")).to_have_text("Nog niet ingevuld.")
     context.close()
+
+
+@pytest.mark.browser
+def test_leaving_the_worksheet_with_unsaved_text_asks_first(browser: Browser, live_app) -> None:
+    """A link or a status button loads another page: typed text that is not saved would be
+    gone, so the browser asks before it leaves. Saved text lets it go without a question."""
+    context, page = new_page(browser)
+    worksheet_url = start_conversation(page, live_app, "Niet zomaar weg")
+    wait_connected(page)
+    dialogs: list[str] = []
+
+    def stay(dialog) -> None:
+        dialogs.append(dialog.type)
+        dialog.dismiss()  # "stay on this page"
+
+    page.on("dialog", stay)
+    text = page.locator("#field-dilemma-text")
+    text.fill("Nog niet bewaard")
+    members = page.locator(".dg-subnav a[href$='/leden/']")
+    members.click()
+    page.wait_for_timeout(500)  # time for a navigation that must not happen
+    assert dialogs == ["beforeunload"]
+    assert page.url == worksheet_url
+    expect(text).to_have_value("Nog niet bewaard")
+
+    page.locator("#field-dilemma form[action$='/veld/dilemma/'] button[type=submit]").click()
+    expect(page.locator("[data-dg-live-status]")).to_have_attribute("data-state", "saved")
+    members.click()
+    page.wait_for_url(re.compile(r"/leden/$"))
+    assert dialogs == ["beforeunload"]
+    context.close()

@@ -921,6 +921,16 @@
   }
 
   window.setInterval(tick, 1000);
+
+  // Leaving the page (a link, the status buttons, closing the tab) would throw away text that
+  // is typed but not saved, or saved but not yet acknowledged: the browser asks first.
+  window.addEventListener("beforeunload", function (event) {
+    var unsaved = pending.length || Object.keys(saving).length ||
+      Array.prototype.some.call(root.querySelectorAll("form"), isDirty);
+    if (!unsaved) return;
+    event.preventDefault();
+    event.returnValue = ""; // older browsers ask only when this is set
+  });
   window.addEventListener("offline", function () { setStatus("offline"); });
   window.addEventListener("online", function () {
     // Back online: ask again for what we missed (the answer resends unsent forms), or
