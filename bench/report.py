@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 MODES = [
     ("baseline", "bare websockets"),
     ("bare_sqlite", "bare + SQLite commit"),
+    ("bare_channels", "Channels + uvicorn relay, no database"),
     ("embedded", "embedded (1 process, SQLite)"),
     ("bare_scaleout", "bare, 2 processes + PostgreSQL + Redis"),
     ("scaleout", "2 processes, PostgreSQL + Redis"),
@@ -26,6 +27,7 @@ MODES = [
 COLOURS = {
     "baseline": "#7f7f7f",
     "bare_sqlite": "#9ecae1",
+    "bare_channels": "#74c476",
     "embedded": "#1f77b4",
     "bare_scaleout": "#fcae91",
     "scaleout": "#d62728",

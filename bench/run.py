@@ -4,6 +4,8 @@ One run measures, side by side and with the same load client (bench/load.py, its
 
 - **baseline**: bench/baseline_server.py, a bare `websockets` broadcast server on uvloop;
 - **bare_sqlite**: the same bare server committing every frame to SQLite before relaying it;
+- **bare_channels**: the same relay as a Channels consumer served by uvicorn with the app's
+  options, no database (bench/channels_server.py): the socket layer of our stack on its own;
 - **bare_scaleout**: two bare servers committing every frame to PostgreSQL and relaying it to
   each other through Redis pub/sub (the two show what the database and the second process cost
   any server, before our own code);
@@ -21,7 +23,8 @@ Settings, all optional, from the environment (`make bench BENCH_QUICK=1` passes 
 
 - BENCH_QUICK=1: the smoke run: 1 × 30 and 1 × 200 at 100/s, 3 s each, all three modes;
 - BENCH_DURATION: seconds of edits per scenario (15; 3 with BENCH_QUICK);
-- BENCH_MODES: a comma list of baseline, bare_sqlite, embedded, bare_scaleout, scaleout (all);
+- BENCH_MODES: a comma list of baseline, bare_sqlite, bare_channels, embedded, bare_scaleout,
+  scaleout (all of them);
 - BENCH_SCENARIOS: a comma list of the names above, or any shape as "RxN@rate" (1x1@10);
 - BENCH_RETRIES, BENCH_BUSY_LIMIT: repeat a scenario up to BENCH_RETRIES times while more than
   BENCH_BUSY_LIMIT (0.25) cores did other work during it (a shared machine); the quietest
@@ -105,7 +108,7 @@ SCENARIOS = [
 QUICK_SCENARIOS = {"1x30", "1x200@100"}
 WARMUP = Scenario("warmup", "warmup", 1, 5, 5.0)
 # In this order: each bare server next to the app mode it is the floor of.
-MODES = ["baseline", "bare_sqlite", "embedded", "bare_scaleout", "scaleout"]
+MODES = ["baseline", "bare_sqlite", "bare_channels", "embedded", "bare_scaleout", "scaleout"]
 
 
 def scenario_named(name: str) -> Scenario:
@@ -329,6 +332,7 @@ class Baseline(Mode):
     name = "baseline"
     kind = "baseline"
     processes = 1
+    script = "baseline_server.py"
 
     def options(self) -> list[str]:
         return []
@@ -336,7 +340,7 @@ class Baseline(Mode):
     def start(self) -> None:
         for i in range(self.processes):
             port = free_port()
-            cmd = [PY, str(BENCH / "baseline_server.py"), "--port", str(port), *self.options()]
+            cmd = [PY, str(BENCH / self.script), "--port", str(port), *self.options()]
             server = Server(f"{self.name}-{i + 1}", cmd, dict(os.environ), self.workdir, port)
             self.servers.append(server)
             server.wait_ready(http=False, timeout=30)
@@ -350,6 +354,14 @@ class BareSQLite(Baseline):
 
     def options(self) -> list[str]:
         return ["--commit", f"sqlite:{self.workdir / 'bare.sqlite3'}"]
+
+
+class BareChannels(Baseline):
+    """The bare relay as a Channels consumer under uvicorn, no database: what the decided
+    stack's socket layer costs on its own."""
+
+    name = "bare_channels"
+    script = "channels_server.py"
 
 
 class RunDatabase:
@@ -679,6 +691,7 @@ def main() -> int:
     classes = {
         "baseline": Baseline,
         "bare_sqlite": BareSQLite,
+        "bare_channels": BareChannels,
         "embedded": Embedded,
         "bare_scaleout": BareScaleOut,
         "scaleout": ScaleOut,
