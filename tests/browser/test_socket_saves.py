@@ -180,3 +180,38 @@ def test_a_posted_form_keeps_what_was_typed_while_it_was_on_its_way(
     expect(cards).to_have_text(["Eerste kaart", "Tweede kaart, half af en af"])
     expect(box).to_have_value("")
     context.close()
+
+
+@pytest.mark.browser
+def test_a_screen_whose_refresh_failed_catches_up_by_itself(browser: Browser, live_app) -> None:
+    """The server could not answer a screen's fetch of a changed step (busy: 503). The screen
+    asks again a moment later, without waiting for the next change, and goes on following."""
+    contexts, writer, other = two_screens(browser, live_app, "Even geen antwoord")
+    failed: list[str] = []
+
+    def busy_once(route) -> None:
+        if route.request.headers.get("x-dg-live") and not failed:
+            failed.append(route.request.url)
+            route.fulfill(status=503, body="Even te druk.")
+        else:
+            route.continue_()
+
+    writer.locator("#step-2 form[action$='/stap/'] button").click()
+    expect(other.locator("#steps-nav")).to_have_attribute("data-current-step", "2")
+    other.route(re.compile(r"\?regions="), busy_once)
+
+    def add_card(text: str) -> None:
+        form = writer.locator("#step-2 form.dg-card-form").first
+        form.locator("textarea").fill(text)
+        form.locator("button[type=submit]").click()
+        expect(writer.locator("#step-2 .dg-card__text")).to_contain_text([text])
+
+    add_card("Eerste kaart, waarvan het ophalen mislukt")
+    expect(other.locator("#step-2 .dg-card__text")).to_contain_text(
+        ["Eerste kaart, waarvan het ophalen mislukt"], timeout=6_000
+    )
+    assert len(failed) == 1, failed
+    add_card("Tweede kaart")
+    expect(other.locator("#step-2 .dg-card__text")).to_contain_text(["Tweede kaart"])
+    for context in contexts:
+        context.close()

@@ -332,13 +332,17 @@
     return true;
   }
 
+  // `regions`: ALL, a list of region ids, or what an earlier refresh asked for (an object of
+  // ids) when it has to be asked for again.
   function want(regions) {
     if (regions === ALL || wanted === ALL) {
       wanted = ALL;
       return;
     }
     wanted = wanted || {};
-    regions.forEach(function (id) { wanted[id] = true; });
+    (Array.isArray(regions) ? regions : Object.keys(regions)).forEach(function (id) {
+      wanted[id] = true;
+    });
   }
 
   function scheduleRefresh(regions) {
@@ -393,11 +397,15 @@
         return response.ok ? response.text() : null;
       })
       .then(function (html) {
-        // A save that left meanwhile answers first; fetch again after it.
-        if (html && !inFlight) patch(html, null);
-        else want(asked); // not refreshed: the next refresh brings it along
+        if (html && !inFlight) {
+          patch(html, null);
+        } else if (html) {
+          want(asked); // a save left meanwhile: its answer first, then this again
+        } else {
+          retryLater(asked); // the server could not answer (busy, or failing)
+        }
       })
-      .catch(function () { want(asked); })
+      .catch(function () { retryLater(asked); })
       .then(function () {
         refreshing = false;
         if (refreshAgain) {
@@ -405,6 +413,18 @@
           refresh();
         }
       });
+  }
+
+  // A refresh that failed is asked for again after a pause, with whatever came in meanwhile:
+  // the screen must not wait for the next change to catch up.
+  var retryTimer = null;
+  function retryLater(asked) {
+    want(asked);
+    if (retryTimer) return;
+    retryTimer = window.setTimeout(function () {
+      retryTimer = null;
+      if (wanted) scheduleRefresh([]); // unless a later refresh brought it already
+    }, 2000);
   }
 
   // Which form this is, the same in the old page and the fresh one: its action plus the hidden
