@@ -388,20 +388,15 @@ class RunDatabase:
         self.admin(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
 
 
-class BareScaleOut(Baseline):
-    """Two bare servers with a PostgreSQL commit per frame, relaying to each other through
-    Redis: what the scale-out mode's database and second process cost any server."""
+class OnPostgreSQL:
+    """A mode with a PostgreSQL database of its own: created before its servers start,
+    dropped after they stop. Mixed in before the mode's class."""
 
-    name = "bare_scaleout"
-    processes = 2
+    database_label = ""
 
     def __init__(self, workdir: Path, scenarios: list[Scenario]) -> None:
         super().__init__(workdir, scenarios)
-        self.database = RunDatabase("bare")
-
-    def options(self) -> list[str]:
-        url = self.database.url.replace("postgres://", "postgresql://", 1)
-        return ["--commit", url, "--redis", REDIS_URL]
+        self.database = RunDatabase(self.database_label)
 
     def start(self) -> None:
         self.database.create()
@@ -411,6 +406,19 @@ class BareScaleOut(Baseline):
         super().stop()
         with contextlib.suppress(Exception):
             self.database.drop()
+
+
+class BareScaleOut(OnPostgreSQL, Baseline):
+    """Two bare servers with a PostgreSQL commit per frame, relaying to each other through
+    Redis: what the scale-out mode's database and second process cost any server."""
+
+    name = "bare_scaleout"
+    processes = 2
+    database_label = "bare"
+
+    def options(self) -> list[str]:
+        url = self.database.url.replace("postgres://", "postgresql://", 1)
+        return ["--commit", url, "--redis", REDIS_URL]
 
 
 class App(Mode):
@@ -460,27 +468,15 @@ class Embedded(App):
     name = "embedded"
 
 
-class ScaleOut(App):
+class ScaleOut(OnPostgreSQL, App):
     name = "scaleout"
     processes = 2
-
-    def __init__(self, workdir: Path, scenarios: list[Scenario]) -> None:
-        super().__init__(workdir, scenarios)
-        self.database = RunDatabase("app")
+    database_label = "app"
 
     def app_env(self) -> dict:
         env = super().app_env()
         env.update(DATABASE_URL=self.database.url, REDIS_URL=REDIS_URL, WORKERS="2")
         return env
-
-    def start(self) -> None:
-        self.database.create()
-        super().start()
-
-    def stop(self) -> None:
-        super().stop()
-        with contextlib.suppress(Exception):
-            self.database.drop()
 
     def describe(self) -> dict:
         return {**super().describe(), "database": self.database.name, "redis": REDIS_URL}

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 
 from dilemmagesprek.worksheets import actions as wa
@@ -106,19 +107,25 @@ def test_an_outsider_gets_no_region(cast: Cast) -> None:
     assert "data-dg-region" not in response.content.decode()
 
 
+def post_with_htmx(client: Client, path: str, data: dict) -> tuple[HttpResponse, str]:
+    """Post as htmx does, and follow its redirect as htmx does: the answer and the regions."""
+    post = client.post(path, data, HTTP_HX_REQUEST="true")
+    follow = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true")
+    return post, follow.content.decode()
+
+
 def test_a_save_sent_by_htmx_is_answered_with_its_step_only(
     cast: Cast, client_as: Callable[..., Client]
 ) -> None:
     client = client_as("owner")
-    post = client.post(
+    post, html = post_with_htmx(
+        client,
         f"/g/{cast.conversation.pk}/veld/dilemma/",
         {"text": "Wat delen we wanneer?", "version": 0, "op": "op-regions-1"},
-        HTTP_HX_REQUEST="true",
     )
     assert post.status_code == 303
     assert post["Location"].endswith("?regions=step-1#step-1")
-    follow = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true")
-    assert region_ids(follow.content.decode()) == ["step-1", "step-1-head"]
+    assert region_ids(html) == ["step-1", "step-1-head"]
 
     # Without htmx (no JavaScript) the browser goes back to the whole page.
     plain = client.post(
@@ -134,13 +141,11 @@ def test_a_step_change_sent_by_htmx_is_answered_with_the_navigation_and_two_head
     """The facilitator's own page patches what the step change moved, not the whole page: a
     whole-page answer would throw away what they are typing elsewhere."""
     client = client_as("facilitator")
-    post = client.post(
-        f"/g/{cast.conversation.pk}/stap/", {"step": 3, "op": "op-step-1"}, HTTP_HX_REQUEST="true"
+    post, html = post_with_htmx(
+        client, f"/g/{cast.conversation.pk}/stap/", {"step": 3, "op": "op-step-1"}
     )
     assert post.status_code == 303
     assert post["Location"].endswith("?regions=steps-nav,step-1-head,step-3-head#step-3")
-    follow = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true")
-    html = follow.content.decode()
     assert region_ids(html) == ["steps-nav", "step-1-head", "step-3-head"]
     assert "/stap/" in html[: html.index('id="step-3-head"')]  # step 1 can be opened again
     # Without htmx the browser goes to the step opened, on the whole page.
@@ -151,14 +156,12 @@ def test_a_step_change_sent_by_htmx_is_answered_with_the_navigation_and_two_head
 def test_a_timer_command_sent_by_htmx_is_answered_with_the_head_and_the_bar(
     cast: Cast, client_as: Callable[..., Client]
 ) -> None:
-    client = client_as("facilitator")
-    post = client.post(
+    post, html = post_with_htmx(
+        client_as("facilitator"),
         f"/g/{cast.conversation.pk}/klok/",
         {"action": "start", "op": "op-timer-1"},
-        HTTP_HX_REQUEST="true",
     )
     assert post["Location"].endswith("?regions=step-1-head,facilitator-bar#step-1")
-    html = client.get(post["Location"].split("#")[0], HTTP_HX_REQUEST="true").content.decode()
     assert region_ids(html) == ["facilitator-bar", "step-1-head"]
     assert 'data-running="1"' in html
     assert 'name="action" value="pause"' in html  # Start became Pause
