@@ -19,6 +19,7 @@ from django.test import Client
 from django.utils import translation
 
 from dilemmagesprek.conversations.models import Conversation, Event, Member
+from dilemmagesprek.lib import ids
 from dilemmagesprek.reports.document import VOLATILE, to_document, without_volatile
 from dilemmagesprek.reports.exporters import EXPORTERS
 from dilemmagesprek.reports.importing import (
@@ -194,6 +195,24 @@ def test_it_imports_and_exports_on_the_command_line(
 
     again = json.loads(target.read_text(encoding="utf-8"))
     assert without_volatile(again) == without_volatile(document)
+
+
+def test_a_new_id_never_begins_with_a_hyphen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command line would read such an id as an option; CI once drew one (1 in 64)."""
+    drawn = iter(["-looksLikeOpt", "_fineAsIs123"])
+    monkeypatch.setattr(ids.secrets, "token_urlsafe", lambda _nbytes: next(drawn))
+
+    assert ids.new_public_id() == "_fineAsIs123"
+
+
+def test_an_id_that_begins_with_a_hyphen_is_read_as_an_id_after_a_double_dash(
+    tmp_path: Path,
+) -> None:
+    """Conversations made before the rule above may have such an id; `--` still reaches them."""
+    target = tmp_path / "uit.json"
+
+    with pytest.raises(CommandError, match="no conversation with id '-oudGesprek1'"):
+        call_command("export", "--format", "json", "--output", str(target), "--", "-oudGesprek1")
 
 
 def test_it_prints_a_link_for_the_facilitator_without_an_account(
