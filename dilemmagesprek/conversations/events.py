@@ -20,6 +20,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
 from django.utils.translation import gettext as _
 
+from dilemmagesprek.lib import rows
+
 from .models import Conversation, Event, Member
 from .permissions import Perm, require
 
@@ -122,38 +124,24 @@ def writing(member: Member, perm: Perm | None) -> Iterator[tuple[Conversation, M
 # The statements every write starts and ends with (the lock, the member, `last_seq`, the
 # event) are written as SQL: building them with the ORM took two to five times as long as
 # running them (docs/performance.md), on the path every live edit takes. The SQL is generated
-# from the models' own fields, and `Model.objects.raw` and `Field.get_db_prep_save` do the
-# same conversions as a queryset and Model.save.
+# from the models' own fields (lib/rows.py), with the same conversions as a queryset and
+# Model.save.
 
 
 def _locked_row(conversation_id: str) -> Conversation:
     # The method's snapshot stays out (deferred): it is large, and Conversation.method finds
     # the parsed method by its digest.
-    sql = _select_by_pk(Conversation, leave_out="method_snapshot")
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    for conversation in Conversation.objects.raw(sql, [conversation_id]):
-        return conversation
-    raise Conversation.DoesNotExist(conversation_id)
+    conversation = rows.fetch_one(
+        Conversation, {"id": conversation_id}, leave_out="method_snapshot", for_update=True
+    )
+    if conversation is None:
+        raise Conversation.DoesNotExist(conversation_id)
+    return conversation
 
 
 def active_member(member_id: str) -> Member | None:
     """The member, unless removed or still waiting in the lobby: one who may still write."""
-    sql = _select_by_pk(Member) + " AND removed_at IS NULL AND NOT waiting"
-    for member in Member.objects.raw(sql, [member_id]):
-        return member
-    return None
-
-
-@functools.cache
-def _select_by_pk(model: type[models.Model], leave_out: str = "") -> str:
-    quote = connection.ops.quote_name
-    meta = model._meta
-    columns = ", ".join(
-        quote(field.column) for field in meta.concrete_fields if field.name != leave_out
-    )
-    # Only the model's own names, quoted, go into these texts; values are parameters.
-    return f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
+    return rows.fetch_one(Member, {"id": member_id}, extra="removed_at IS NULL AND NOT waiting")
 
 
 def _append(event: Event) -> None:

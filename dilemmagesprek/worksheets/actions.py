@@ -15,6 +15,7 @@ from dilemmagesprek.conversations.actions import create_conversation
 from dilemmagesprek.conversations.events import record, writing
 from dilemmagesprek.conversations.models import Conversation, Event, Member
 from dilemmagesprek.conversations.permissions import Perm, can
+from dilemmagesprek.lib import rows
 from dilemmagesprek.lib.merge import merge
 from dilemmagesprek.lib.text import clean_text
 from dilemmagesprek.methods.schema import Field, Matrix
@@ -63,7 +64,10 @@ def set_field(actor: Member, key: str, text: str, base_version: int | None) -> F
         field = _field(conversation, key, "text")
         check_open(conversation, actor, key)
         text = clean_text(text, field.max_length, field="text")
-        value, _created = FieldValue.objects.get_or_create(conversation=conversation, key=key)
+        # Read and written as SQL (lib/rows.py): this is the path every live edit takes.
+        value = rows.fetch_one(FieldValue, {"conversation": conversation, "key": key})
+        if value is None:  # the conversation's lock keeps a second writer from racing us
+            value = FieldValue.objects.create(conversation=conversation, key=key)
         if value.text == text:
             return value
         if base_version is not None and base_version != value.version:
@@ -77,7 +81,7 @@ def set_field(actor: Member, key: str, text: str, base_version: int | None) -> F
         value.text = text
         value.version += 1
         value.updated_by = actor
-        value.save()
+        rows.update(value, ["text", "version", "updated_by", "updated_at"])
         record(conversation, actor, "field.updated", _field_data(value))
     return value
 
