@@ -9,12 +9,17 @@ previous one made, and reports:
   (with PostgreSQL the round trips to the server add to it);
 - cold: the median CPU time of --spaced saves with other Python work in between, closer to a
   server, where other sockets' work runs between two saves of a conversation;
+- idle: the median CPU time of a save after the process slept 10 ms and 100 ms (--spaced
+  saves each): a server between edits. On a virtual machine the caches are cold after such a
+  pause, and the same code takes several times its hot CPU time (docs/performance.md);
 - with --profile, the functions that take the most time (cProfile, cumulative).
 
 Run from the repository root (a throwaway SQLite database in a temporary directory; with
 DATABASE_URL set it uses that database instead and leaves a conversation behind):
 
     .venv/bin/python bench/save_bench.py [--saves 2000] [--spaced 300] [--profile]
+
+The idle part sleeps 2 × --spaced times (33 s with the default).
 """
 
 from __future__ import annotations
@@ -92,6 +97,15 @@ def main() -> None:
         save()
         cold.append(time.process_time() - started)
 
+    idle = {}
+    for pause in (0.010, 0.100):
+        idle[pause] = []
+        for _ in range(args.spaced):
+            time.sleep(pause)
+            started = time.process_time()
+            save()
+            idle[pause].append(time.process_time() - started)
+
     print(f"database: {connection.vendor}; statements per save: {len(queries.captured_queries)}")
     for query in queries.captured_queries:
         print(f"  {query['sql'][:110]}")
@@ -100,6 +114,14 @@ def main() -> None:
         f" {1000 * wall:.3f} ms wall time (mean)"
     )
     print(f"cold: {1000 * statistics.median(cold):.3f} ms CPU per save (median of {len(cold)})")
+    print(
+        "idle: "
+        + ", ".join(
+            f"{1000 * statistics.median(times):.3f} ms CPU per save after {1000 * pause:.0f} ms"
+            for pause, times in idle.items()
+        )
+        + f" asleep (median of {args.spaced} each)"
+    )
 
     if args.profile:
         import cProfile
