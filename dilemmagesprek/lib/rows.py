@@ -1,8 +1,8 @@
 """Reading and writing one row with SQL generated from its model, for the live edit path.
 
 Every live edit reads the conversation, the member and the field and writes the field back.
-Through a queryset each of those took 100–300 µs of CPU to build and about 20 µs to run on
-SQLite (docs/performance.md). These helpers run the same statements without building them
+Through the ORM each of those took 100–300 µs of CPU, of which running the statement on SQLite
+about 20 µs (docs/performance.md, sixth round). These helpers run the same statements without building them
 each time, and convert values exactly as a queryset and `Model.save` do: the backend's and the
 field's converters on the way in (dates on SQLite, JSON everywhere), `pre_save` and
 `get_db_prep_save` on the way out (`auto_now`, foreign keys, JSON).
