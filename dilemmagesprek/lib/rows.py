@@ -2,10 +2,10 @@
 
 Every live edit reads the conversation, the member and the field and writes the field back.
 Through the ORM each of those took 100–300 µs of CPU, of which running the statement on SQLite
-about 20 µs (docs/performance.md, sixth round). These helpers run the same statements without building them
-each time, and convert values exactly as a queryset and `Model.save` do: the backend's and the
-field's converters on the way in (dates on SQLite, JSON everywhere), `pre_save` and
-`get_db_prep_save` on the way out (`auto_now`, foreign keys, JSON).
+about 20 µs (docs/performance.md, sixth round). These helpers run the same statements without
+building them each time, and convert values exactly as a queryset and `Model.save` do: the
+backend's and the field's converters on the way in (dates on SQLite, JSON everywhere),
+`pre_save` and `get_db_prep_save` on the way out (`auto_now`, foreign keys, JSON).
 
 Only the models' own names, quoted, go into the SQL texts; every value is a parameter.
 """
