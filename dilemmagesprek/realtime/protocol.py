@@ -101,6 +101,9 @@ def event_frame(event: Event) -> str:
             "event": event.type,
             "data": event.data,
             "actor": event.actor_id,
+            # The operation id the write came with: the page that sent it knows it, and
+            # where its own answer already showed the change it fetches nothing more.
+            "op": event.op,
         }
     )
 

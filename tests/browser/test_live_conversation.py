@@ -199,8 +199,14 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     expect(paula.locator("#field-shared_question-text")).to_have_value("Nog niet klaar met typen")
 
     # The facilitator moves on to step 3: Paula's page follows without a request (the marks
-    # and the timer move from the event); the facilitator's page fetches the heads with their
-    # step buttons. Paula's text stays.
+    # and the timer move from the event); the facilitator's page takes the heads with their
+    # step buttons from its post's answer, and fetches nothing after the event either (until
+    # the extra minutes below). Paula's text stays.
+    facilitator_fetches: list[str] = []
+    facilitator.on(
+        "request",
+        lambda r: facilitator_fetches.append(r.url) if r.headers.get("x-dg-live") else None,
+    )
     # The facilitator is writing a note they have not saved yet while they lead: opening a
     # step and working the timer must not throw it away (the page is not reloaded).
     note = "Aantekening, nog niet bewaard"
@@ -238,6 +244,8 @@ def test_four_people_hold_a_live_conversation(browser: Browser, live_app) -> Non
     expect(paula_timer).to_have_attribute("data-running", "0")
     expect(paula_timer.locator("[data-dg-timer-state]")).to_have_text("gepauzeerd")
     assert refreshes[fetched_before:] == [], refreshes[fetched_before:]
+    expect(facilitator.locator(f"{timer_form} button[value=start]")).to_have_count(1)
+    assert facilitator_fetches == [], facilitator_fetches
     paused = heads_as_shown(paula)
     paula.reload()
     wait_connected(paula)
@@ -298,6 +306,27 @@ def test_the_projector_shows_a_saved_text_from_the_event_itself(browser: Browser
     facilitator.locator("#field-urgency-text").fill("")
     facilitator.locator("#field-urgency form.dg-field__form button[type=submit]").click()
     expect(shown.locator(".dg-muted")).to_have_text("Nog niet ingevuld.")
+    context.close()
+
+
+@pytest.mark.browser
+def test_a_step_opened_whose_answer_was_lost_still_shows(browser: Browser, live_app) -> None:
+    """The server applied the step change but its answer never reached the page: the event
+    that came meanwhile makes the page fetch the heads after all."""
+    context, facilitator = new_page(browser)
+    start_conversation(facilitator, live_app, "Antwoord kwijt")
+    wait_connected(facilitator)
+
+    def applied_but_lost(route) -> None:
+        route.fetch()  # the server handles the post…
+        route.abort()  # …and the page gets no answer
+
+    facilitator.route("**/stap/", applied_but_lost)
+    facilitator.locator("#step-2 form[action$='/stap/'] button").click()
+
+    expect(facilitator.locator("#steps-nav")).to_have_attribute("data-current-step", "2")
+    expect(facilitator.locator("#step-2 .dg-badge--current")).to_have_count(1)
+    expect(facilitator.locator("#step-2 form[action$='/stap/']")).to_have_count(0)
     context.close()
 
 

@@ -58,6 +58,7 @@
         seq = data.seq;
         if (applyInPlace(data) || stepInPlace(data) || timerInPlace(data)) return;
         if (String(data.actor) !== me) changedByOthers = true;
+        if (coveredByAnswer(data)) return;
         scheduleRefresh(regionsFor(data));
       } else if (data.type === "ready") {
         attempt = 0;
@@ -326,8 +327,9 @@
     if (!timer || total !== String(plannedSeconds(head, data))) return false;
     setClock(timer, head, data);
     // A fetch on its way may have been rendered before this change: fetch again after it.
+    var covered = coveredByAnswer(frame);
     if (refreshing) scheduleRefresh(regionsFor(frame));
-    else if (onPage("facilitator-bar")) scheduleRefresh(["facilitator-bar"]);
+    else if (onPage("facilitator-bar") && !covered) scheduleRefresh(["facilitator-bar"]);
     document.dispatchEvent(new CustomEvent("dg:patched"));
     return true;
   }
@@ -356,6 +358,27 @@
     }, 0);
   }
 
+  // This page's own posts whose answer brings every region their event would fetch (the
+  // facilitator's step and timer buttons, marked data-dg-answer-covers), by operation id:
+  // "sent" while on its way, "answered" after it; the event then needs no fetch of its own.
+  // An event that comes while its post is still on its way keeps the regions it would have
+  // fetched, for when the post fails.
+  var covering = {};
+
+  function coveredByAnswer(frame) {
+    var state = frame.op && covering[frame.op];
+    if (!state) return false;
+    if (state === "sent") covering[frame.op] = regionsFor(frame);
+    else delete covering[frame.op];
+    return true;
+  }
+
+  function coveringOp(form) {
+    var op = form && form.hasAttribute && form.hasAttribute("data-dg-answer-covers") &&
+      form.querySelector("input[name=op]");
+    return op ? op.value : null;
+  }
+
   // A save of this page's own that is on its way: its answer patches what it changed, and
   // must come first. A refresh patched in before it would keep the form being sent (it is
   // focused) and detach the element htmx swaps into, so the answer would be dropped.
@@ -366,9 +389,25 @@
     // when the answer replaces the form (carryOver).
     var form = event.detail.elt;
     if (form && form.tagName === "FORM") form.dgSent = textsOf(form);
+    // Not while a refresh is on its way: rendered before this change, it may land after the
+    // answer, and then the event's own fetch must put things right.
+    var op = coveringOp(form);
+    if (op && !refreshing) covering[op] = "sent";
   });
-  document.body.addEventListener("htmx:afterRequest", function () {
+  document.body.addEventListener("htmx:afterRequest", function (event) {
     inFlight = Math.max(0, inFlight - 1);
+    var op = coveringOp(event.detail.elt);
+    if (op && covering[op]) {
+      var waiting = covering[op];
+      if (event.detail.successful) {
+        // Rendered after the commit, so it shows the change; its event may still come.
+        if (waiting === "sent") covering[op] = "answered";
+        else delete covering[op];
+      } else {
+        delete covering[op];
+        if (waiting !== "sent") want(waiting); // the event came, the answer did not
+      }
+    }
     if (!inFlight && wanted && !refreshTimer) {
       refreshTimer = window.setTimeout(function () {
         refreshTimer = null;
