@@ -326,8 +326,8 @@
     var total = timer && timer.getAttribute("data-planned-total");
     if (!timer || total !== String(plannedSeconds(head, data))) return false;
     setClock(timer, head, data);
-    // A fetch on its way may have been rendered before this change: fetch again after it.
     var covered = coveredByAnswer(frame);
+    // A fetch on its way may have been rendered before this change: fetch again after it.
     if (refreshing) scheduleRefresh(regionsFor(frame));
     else if (onPage("facilitator-bar") && !covered) scheduleRefresh(["facilitator-bar"]);
     document.dispatchEvent(new CustomEvent("dg:patched"));
