@@ -144,8 +144,9 @@ def active_member(member_id: str) -> Member | None:
     return rows.fetch_one(Member, {"id": member_id}, extra="removed_at IS NULL AND NOT waiting")
 
 
-def _append(event: Event) -> None:
-    """Raise the conversation's `last_seq` and insert the event."""
+def _append(conversation: Conversation, event: Event) -> None:
+    """Store the conversation's raised `last_seq` and insert the event."""
+    rows.update(conversation, ["last_seq"])
     meta = Event._meta
     # The same conversions as Model.save: auto_now_add, JSON, dates, foreign keys.
     values = [
@@ -153,7 +154,6 @@ def _append(event: Event) -> None:
         for field in _event_fields()
     ]
     with connection.cursor() as cursor:
-        cursor.execute(_bump_sql(), [event.seq, event.conversation_id])
         if connection.features.can_return_columns_from_insert:
             cursor.execute(_insert_sql(returning=True), values)
             event.pk = cursor.fetchone()[0]
@@ -162,14 +162,6 @@ def _append(event: Event) -> None:
             event.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
     event._state.adding = False
     event._state.db = connection.alias
-
-
-@functools.cache
-def _bump_sql() -> str:
-    quote = connection.ops.quote_name
-    meta = Conversation._meta
-    table, last_seq, pk = meta.db_table, meta.get_field("last_seq").column, meta.pk.column
-    return f"UPDATE {quote(table)} SET {quote(last_seq)} = %s WHERE {quote(pk)} = %s"  # noqa: S608
 
 
 @functools.cache
@@ -205,7 +197,7 @@ def record(
         op=op,
         op_digest=digest,
     )
-    _append(event)
+    _append(conversation, event)
     if op is not None:
         # One operation, one marked event: further events of the same action stay unmarked.
         current_operation.set(None)

@@ -317,7 +317,8 @@
 
   // The timer started or paused: every screen sets its clock from the event, without a
   // request. Extra minutes change the "of N minutes" the server words, so the head is fetched
-  // then. Whoever leads still fetches their bar: its button turns from Start to Pause.
+  // then. A page with the facilitator's bar needs it again (its button turns from Start to
+  // Pause), unless the post that made the change was its own: the answer brought it.
   function timerInPlace(frame) {
     if (frame.event !== "conversation.timer") return false;
     var data = frame.data || {};
