@@ -23,7 +23,7 @@ from django.conf import settings
 from dilemmagesprek.conversations.models import Conversation, Event
 
 from . import presence
-from .db import database_work
+from .db import database_thread, database_work
 from .hub import hub
 from .protocol import event_frame
 
@@ -39,7 +39,8 @@ def deliver_event(event: Event) -> None:
     if settings.REDIS_URL:
         header = f"{event.conversation_id} {event.seq} {kick or '-'}\n"
         _redis().publish(CHANNEL, header + frame)
-    else:
+    elif not database_thread.hand_back(hub.deliver, event.conversation_id, event.seq, frame, kick):
+        # Written by a request (or anything but a socket): its own wake-up of the event loop.
         hub.deliver_threadsafe(event.conversation_id, event.seq, frame, kick)
 
 

@@ -1,0 +1,113 @@
+"""The sockets' database thread: results, errors, and work handed back to the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+
+import pytest
+
+from dilemmagesprek.realtime.db import database_thread, database_work
+from tests import test_realtime
+from tests.test_realtime import ready_sockets, receive, run, session_cookie_for_member
+
+people = test_realtime.people  # the same fixture: a facilitator, a participant, an outsider
+
+
+def test_a_call_runs_in_the_database_thread_and_answers_on_the_loop():
+    async def scenario():
+        loop_thread = threading.get_ident()
+        ran_in = await database_work(threading.get_ident)()
+        assert ran_in != loop_thread
+        # Always the same thread: its connection is the one every socket call shares.
+        assert await database_work(threading.get_ident)() == ran_in
+
+    run(scenario)
+
+
+def test_work_handed_back_runs_on_the_loop_before_the_result_arrives():
+    seen: list[tuple[str, int]] = []
+
+    def work() -> str:
+        def on_loop() -> None:
+            seen.append(("handed back", threading.get_ident()))
+
+        assert database_thread.hand_back(on_loop)
+        seen.append(("work", threading.get_ident()))
+        return "done"
+
+    async def scenario():
+        result = await database_work(work)()
+        seen.append(("result", threading.get_ident()))
+        assert result == "done"
+
+    run(scenario)
+    assert [what for what, _ in seen] == ["work", "handed back", "result"]
+    assert seen[1][1] == seen[2][1] != seen[0][1]
+
+
+def test_work_is_handed_back_even_when_the_call_fails():
+    handed_back: list[str] = []
+
+    def failing() -> None:
+        database_thread.hand_back(handed_back.append, "event")
+        raise ValueError("kapot")
+
+    async def scenario():
+        with pytest.raises(ValueError, match="kapot"):
+            await database_work(failing)()
+
+    run(scenario)
+    assert handed_back == ["event"]
+
+
+def test_hand_back_outside_the_database_thread_is_refused():
+    assert database_thread.hand_back(print) is False
+
+
+def test_a_caller_that_went_away_does_not_stop_the_thread_or_its_hand_back():
+    release = threading.Event()
+    handed_back: list[str] = []
+
+    def slow() -> str:
+        release.wait(5)
+        database_thread.hand_back(handed_back.append, "event")
+        return "late"
+
+    async def scenario():
+        task = asyncio.ensure_future(database_work(slow)())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        release.set()
+        assert await database_work(lambda: "next")() == "next"
+        assert task.cancelled()
+
+    run(scenario)
+    assert handed_back == ["event"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writer_sees_its_event_before_the_answer_to_its_save(people):
+    # The event and the answer come back in one wake-up of the loop, the event first: the
+    # page never holds an answer whose event is still to come.
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+    frames = []
+
+    async def scenario():
+        (comm,) = await ready_sockets(conversation, writer)
+        for number in range(5):
+            await comm.send_to(
+                text_data=json.dumps(
+                    {"type": "save", "op": f"op-order-{number}", "field": "dilemma",
+                     "text": f"Versie {number}", "version": number}
+                )
+            )
+            frames.append(await receive(comm))
+            frames.append(await receive(comm))
+        await comm.disconnect()
+
+    run(scenario)
+    assert [frame["type"] for frame in frames] == ["event", "saved"] * 5
+    assert [frame["op"] for frame in frames] == [f"op-order-{n}" for n in range(5) for _ in "ab"]
