@@ -74,6 +74,26 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """pytest-django's test database, and at the end the sockets' database thread let go of it.
+
+    That thread keeps its connection open between calls (realtime/db.py); PostgreSQL refuses
+    to drop a test database that a session still uses.
+    """
+    yield
+    import asyncio
+
+    from django.db import connections
+
+    from dilemmagesprek.realtime.db import database_work
+
+    async def let_go() -> None:
+        await database_work(connections.close_all)()
+
+    asyncio.run(let_go())
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     """Debian's chromium: Playwright is never allowed to download a browser of its own."""
     return {

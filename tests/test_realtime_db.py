@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import threading
 
 import pytest
@@ -88,9 +89,11 @@ def test_a_caller_that_went_away_does_not_stop_the_thread_or_its_hand_back():
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(bool(os.environ.get("REDIS_URL")), reason="the embedded mode's order")
 def test_the_writer_sees_its_event_before_the_answer_to_its_save(people):
     # The event and the answer come back in one wake-up of the loop, the event first: the
-    # page never holds an answer whose event is still to come.
+    # page never holds an answer whose event is still to come. (With Redis the event takes
+    # the pub/sub round trip and may come after the answer; live.js takes either order.)
     conversation = people["conversation"]
     writer = session_cookie_for_member(people["participant"])
     frames = []
