@@ -8,11 +8,11 @@ runs `fn` in one thread and hands its result back to the event loop. This replac
   meant a new SQLite connection per save. Here the thread keeps its connection; one that saw
   a database error is closed, so the next call starts on a fresh one.
 - asgiref's hop copies and restores the caller's context and wraps the call in three futures:
-  about 0.4 ms of CPU per call on a process that was idle for 20 ms, against 0.1 ms for a
-  queue and one future.
+  about 0.38 ms of CPU per call on a process that was idle for 20 ms, against 0.16 ms for a
+  queue and one future (bench/hop_bench.py).
 - An event committed by the call is fanned out by the same wake-up of the event loop that
-  hands back the result, just before it (`hand_back`): one thread switch per save instead of
-  two, and the writer's answer never overtakes the event it caused.
+  hands back the result, just before it (`hand_back`): one wake-up per save instead of two,
+  and the writer's answer never overtakes the event it caused.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ _Job = tuple[asyncio.AbstractEventLoop, asyncio.Future, Callable[..., Any], tupl
 
 
 class DatabaseThread:
+    """One thread, started on first use, that runs the calls in the order they were made."""
+
     def __init__(self) -> None:
         self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
