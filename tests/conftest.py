@@ -10,6 +10,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -90,7 +91,10 @@ def django_db_setup(django_db_setup: None) -> Iterator[None]:
     async def let_go() -> None:
         await database_work(connections.close_all)()
 
-    asyncio.run(let_go())
+    # In a thread of its own: Playwright's sync API may still run a loop in this one.
+    closer = threading.Thread(target=asyncio.run, args=(let_go(),))
+    closer.start()
+    closer.join()
 
 
 @pytest.fixture(scope="session")

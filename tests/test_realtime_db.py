@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import threading
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -16,6 +17,27 @@ from tests.test_realtime import ready_sockets, receive, run, session_cookie_for_
 people = test_realtime.people  # the same fixture: a facilitator, a participant, an outsider
 
 
+def run_apart(scenario: Callable[[], Awaitable[None]]) -> None:
+    """Run a scenario on an event loop in a thread of its own.
+
+    These tests need no database, so they may run after the browser tests, while Playwright's
+    sync API keeps an event loop running in the main thread (asyncio.run refuses that).
+    """
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run(scenario)
+        except BaseException as failure:  # re-raised in the test's own thread
+            failures.append(failure)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failures:
+        raise failures[0]
+
+
 def test_a_call_runs_in_the_database_thread_and_answers_on_the_loop():
     async def scenario():
         loop_thread = threading.get_ident()
@@ -24,7 +46,7 @@ def test_a_call_runs_in_the_database_thread_and_answers_on_the_loop():
         # Always the same thread: its connection is the one every socket call shares.
         assert await database_work(threading.get_ident)() == ran_in
 
-    run(scenario)
+    run_apart(scenario)
 
 
 def test_work_handed_back_runs_on_the_loop_before_the_result_arrives():
@@ -43,7 +65,7 @@ def test_work_handed_back_runs_on_the_loop_before_the_result_arrives():
         seen.append(("result", threading.get_ident()))
         assert result == "done"
 
-    run(scenario)
+    run_apart(scenario)
     assert [what for what, _ in seen] == ["work", "handed back", "result"]
     assert seen[1][1] == seen[2][1] != seen[0][1]
 
@@ -59,7 +81,7 @@ def test_work_is_handed_back_even_when_the_call_fails():
         with pytest.raises(ValueError, match="kapot"):
             await database_work(failing)()
 
-    run(scenario)
+    run_apart(scenario)
     assert handed_back == ["event"]
 
 
@@ -84,7 +106,7 @@ def test_a_caller_that_went_away_does_not_stop_the_thread_or_its_hand_back():
         assert await database_work(lambda: "next")() == "next"
         assert waiting.cancelled()
 
-    run(scenario)
+    run_apart(scenario)
     assert handed_back == ["event"]
 
 
