@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import threading
 from collections.abc import Awaitable, Callable
@@ -12,6 +11,7 @@ import pytest
 
 from dilemmagesprek.realtime.db import database_thread, database_work
 from tests import test_realtime
+from tests.test_live_writes import save_frame
 from tests.test_realtime import ready_sockets, receive, run, session_cookie_for_member
 
 people = test_realtime.people  # the same fixture: a facilitator, a participant, an outsider
@@ -123,12 +123,8 @@ def test_the_writer_sees_its_event_before_the_answer_to_its_save(people):
     async def scenario():
         (comm,) = await ready_sockets(conversation, writer)
         for number in range(5):
-            await comm.send_to(
-                text_data=json.dumps(
-                    {"type": "save", "op": f"op-order-{number}", "field": "dilemma",
-                     "text": f"Versie {number}", "version": number}
-                )
-            )
+            frame = save_frame(f"Versie {number}", number, op=f"op-order-{number}")
+            await comm.send_to(text_data=frame)
             frames.append(await receive(comm))
             frames.append(await receive(comm))
         await comm.disconnect()
