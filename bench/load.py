@@ -345,17 +345,34 @@ class Bench:
         for conn in conns:
             conn.close()
 
-    async def send_app_socket(self, room: Room, start: float, deadline: float) -> None:
+    async def open_app_writer(self, room: Room, key: str) -> ClientConnection:
+        """The facilitator's socket, as a page opens it: connected, `hello`, replayed."""
+        ws = await connect(
+            f"ws://127.0.0.1:{room.sender_port}/ws/g/{room.id}/",
+            origin=f"http://127.0.0.1:{room.sender_port}",
+            additional_headers=[("Cookie", f"{self.plan['session_cookie']}="
+                                           f"{self.plan['facilitator_session']}")],
+            compression=None, open_timeout=30, ping_interval=None, close_timeout=2,
+            max_queue=None,
+        )
+        await ws.send(json.dumps({"type": "hello", "last_seq": 2**52}))
+        while not (await asyncio.wait_for(ws.recv(), 30)).startswith('{"type":"re'):
+            pass  # presence until "resync" (our cursor is ahead of everything on purpose)
+        return ws
+
+    async def send_app_socket(
+        self, room: Room, start: float, deadline: float, first: ClientConnection
+    ) -> None:
         """The facilitator's page saving texts as live.js does: `save` frames on its socket.
 
         One socket per text field, like one HTTP connection per field above: a field's next
         save waits for the answer to its last one, so it names the version it is based on.
+        `first` was opened before the clock started, as a page's socket is open before anyone
+        types; more open only when the server falls behind (saturation).
         """
         plan = self.plan
         fields = plan["fields"]
         max_socks = max(1, min(int(plan.get("http_connections", 4)), len(fields)))
-        cookie = f"{plan['session_cookie']}={plan['facilitator_session']}"
-        url = f"ws://127.0.0.1:{room.sender_port}/ws/g/{room.id}/"
         pool: asyncio.Queue[tuple[ClientConnection, str]] = asyncio.Queue()
         writers: list[ClientConnection] = []
         readers: list[asyncio.Task] = []
@@ -378,18 +395,13 @@ class Bench:
                 if not future.done():
                     future.set_exception(ConnectionError("writer socket closed"))
 
-        async def open_writer(key: str) -> None:
-            ws = await connect(
-                url, origin=f"http://127.0.0.1:{room.sender_port}",
-                additional_headers=[("Cookie", cookie)], compression=None,
-                open_timeout=30, ping_interval=None, close_timeout=2, max_queue=None,
-            )
-            await ws.send(json.dumps({"type": "hello", "last_seq": 2**52}))
-            while not (await asyncio.wait_for(ws.recv(), 30)).startswith('{"type":"re'):
-                pass  # presence until "resync" (our cursor is ahead of everything on purpose)
+        def add_writer(ws: ClientConnection, key: str) -> None:
             writers.append(ws)
             readers.append(asyncio.create_task(read(ws)))
             pool.put_nowait((ws, key))
+
+        async def open_writer(key: str) -> None:
+            add_writer(await self.open_app_writer(room, key), key)
 
         async def save(ws: ClientConnection, key: str, k: int) -> None:
             version = room.versions.get(key, 0)
@@ -414,6 +426,7 @@ class Bench:
             finally:
                 pool.put_nowait((ws, key))
 
+        add_writer(first, fields[0])
         try:
             for k in range(room.n_edits):
                 delay = start + k / self.rate - perf()
@@ -471,6 +484,16 @@ class Bench:
             if line.strip() != "GO":
                 raise SystemExit("no GO from the parent")
 
+        first_writers: list[ClientConnection] = []
+        if self.kind == "app" and self.plan.get("write") != "http":
+            # Before the clock: a connecting socket's own work (its member check, replay and
+            # presence notice to the room) is not part of any edit, as the bare server's
+            # senders connect before their first frame too.
+            first_writers = await asyncio.gather(
+                *(self.open_app_writer(room, self.plan["fields"][0]) for room in self.rooms)
+            )
+            await asyncio.sleep(0.5)  # the presence notices reach the rooms
+
         usage = resource.getrusage(resource.RUSAGE_SELF)
         cpu_start, wall_start = usage.ru_utime + usage.ru_stime, perf()
         # Room starts are spread over one edit interval, so rooms do not all edit at once.
@@ -482,7 +505,9 @@ class Bench:
             if self.kind == "app" and self.plan.get("write") == "http":
                 senders.append(self.send_app(room, start, deadline))
             elif self.kind == "app":
-                senders.append(self.send_app_socket(room, start, deadline))
+                senders.append(
+                    self.send_app_socket(room, start, deadline, first_writers[room.index])
+                )
             else:
                 senders.append(self.send_baseline(room, start, deadline))
         results = await asyncio.wait_for(
@@ -545,15 +570,21 @@ class Bench:
         # and (app only) how long after the POST's answer that was: negative = before it.
         every_screen = []
         after_ack = []
+        # (ms, seconds after the first edit, room, edit): which edits make the tail.
+        edits: list[tuple[float, float, int, int]] = []
+        firsts = [room.first_send for room in self.rooms if room.first_send]
+        origin = min(firsts) if firsts else 0.0
         for room in self.rooms:
             live = [r for r in room.receivers if r.ws is not None]
             for k in range(room.n_edits):
                 if room.acked[k] and live and all(r.seen[k] for r in live):
                     last = max(r.seen[k] for r in live)
                     every_screen.append(last - room.t0[k])
+                    edits.append(
+                        ((last - room.t0[k]) * 1000, room.t0[k] - origin, room.index, k)
+                    )
                     if room.t_ack[k]:
                         after_ack.append(last - room.t_ack[k])
-        firsts = [room.first_send for room in self.rooms if room.first_send]
         lasts = [room.last_send for room in self.rooms if room.last_send]
         span = (max(lasts) - min(firsts)) if firsts and len(lasts) else 0.0
         post_ms = sorted(ms for room in self.rooms for ms in room.post_ms)
@@ -592,6 +623,10 @@ class Bench:
             "post_ms": stats([ms / 1000 for ms in post_ms]) if post_ms else None,
             "every_screen_ms": stats(every_screen),
             "every_screen_after_ack_ms": stats(after_ack) if after_ack else None,
+            "slowest_edits": [
+                {"ms": round(ms, 2), "at_s": round(at, 3), "room": index, "edit": k}
+                for ms, at, index, k in sorted(edits, reverse=True)[:20]
+            ],
             # The newest sequence number each room's screens have: the next run's `hello`.
             "room_versions": {room.id: room.versions for room in self.rooms},
             "room_seq": {
