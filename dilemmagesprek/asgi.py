@@ -16,6 +16,7 @@ from channels.sessions import CookieMiddleware  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from dilemmagesprek.ops.inflight import BoundedRequests  # noqa: E402
+from dilemmagesprek.ops.lifespan import lifespan  # noqa: E402
 from dilemmagesprek.realtime.origin import SameOriginValidator  # noqa: E402
 from dilemmagesprek.realtime.routing import websocket_urlpatterns  # noqa: E402
 from dilemmagesprek.realtime.sessions import SocketSessionMiddleware  # noqa: E402
@@ -29,6 +30,7 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginValidator(
             CookieMiddleware(SocketSessionMiddleware(AuthMiddleware(URLRouter(websocket_urlpatterns))))
         ),
+        "lifespan": lifespan,
     }
 )
 

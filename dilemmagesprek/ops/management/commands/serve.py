@@ -130,7 +130,8 @@ class Command(BaseCommand):
             # Our live messages are small: per-message compression would cost CPU and a
             # compression context per open socket for little gain.
             ws_per_message_deflate=False,
-            lifespan="off",
+            # Each worker starts its background work (ops/lifespan.py) before it serves.
+            lifespan="on",
             # uvicorn's access log prints full paths, and invite tokens and join codes travel
             # in paths; dilemmagesprek.ops.request_log logs requests by route name instead.
             access_log=False,
