@@ -20,8 +20,11 @@ ROW = "x" * 16_000  # four pages of 4 KB: the log grows quickly
 
 
 @pytest.fixture
-def app_connection(tmp_path: Path, django_db_blocker) -> Iterator:
+def app_connection(tmp_path: Path, django_db_blocker, monkeypatch) -> Iterator:
     """A Django connection to a SQLite file of its own, with the app's SQLite options."""
+    # After the browser tests Playwright's sync API keeps an event loop running in this
+    # thread, and Django refuses any connection then; this one is the test's alone.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with django_db_blocker.unblock():
         yield from _app_connection(tmp_path)
 
