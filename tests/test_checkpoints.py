@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import sqlite3
 import threading
@@ -121,13 +122,32 @@ def test_the_checkpointer_copies_the_log_back_and_stops(app_connection) -> None:
 def test_the_checkpointer_never_creates_a_database(tmp_path: Path, caplog) -> None:
     path = tmp_path / "missing.sqlite3"
     checkpointer = checkpoints.Checkpointer(path, interval=0.02)
-    checkpointer.start()
-    try:
-        assert wait_until(lambda: "checkpoint" in caplog.text, seconds=5)
-    finally:
-        checkpointer.stop()
+    with caplog.at_level(logging.WARNING, logger=checkpoints.__name__):
+        checkpointer.start()
+        try:
+            assert wait_until(lambda: len(caplog.records) >= 1, seconds=5)
+            time.sleep(0.2)  # ten more failed tries
+        finally:
+            checkpointer.stop()
     assert not path.exists()
     assert not checkpointer.thread.is_alive()
+    # Said once, not every second.
+    assert [r.getMessage() for r in caplog.records] == [f"SQLite checkpoint of {path} failed"]
+
+
+def test_the_checkpointer_says_when_it_works_again(tmp_path: Path, caplog) -> None:
+    path = tmp_path / "later.sqlite3"
+    checkpointer = checkpoints.Checkpointer(path, interval=0.02)
+    with caplog.at_level(logging.WARNING, logger=checkpoints.__name__):
+        checkpointer.start()
+        try:
+            assert wait_until(lambda: len(caplog.records) >= 1, seconds=5)
+            created = sqlite3.connect(path)
+            created.execute("PRAGMA journal_mode=WAL").fetchone()
+            created.close()
+            assert wait_until(lambda: "work again" in caplog.text, seconds=5)
+        finally:
+            checkpointer.stop()
 
 
 def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
@@ -136,6 +156,8 @@ def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
         tmp_path / "a"
     )
     assert checkpoints.database_file({"ENGINE": sqlite, "NAME": ":memory:"}) is None
+    memory_dir = tmp_path / "memory" / "db.sqlite3"  # a file, whatever its folder is called
+    assert checkpoints.database_file({"ENGINE": sqlite, "NAME": str(memory_dir)}) == memory_dir
     assert (
         checkpoints.database_file(
             {"ENGINE": sqlite, "NAME": "file:memorydb_default?mode=memory&cache=shared"}

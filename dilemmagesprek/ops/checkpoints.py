@@ -6,7 +6,7 @@ before it returns: on our machines that commit took 13–36 ms instead of 3, abo
 150 socket saves, and everyone in that conversation waited for it (docs/performance.md, eighth
 round). A serving process therefore copies the log back itself, every second, in PASSIVE mode:
 it never waits for, or blocks, a writer or reader, and the interpreter lock is released while
-SQLite works, so the disk sync costs the other threads nothing.
+SQLite works, so the disk syncs do not hold up the event loop or the database thread.
 
 SQLite's own checkpoint stays as a safety net (`PRAGMA wal_autocheckpoint` in settings): it
 fires only when the log grows past SAFETY_NET_PAGES, which means this thread is not keeping up
@@ -46,7 +46,9 @@ def checkpoint(connection: sqlite3.Connection) -> Checkpoint:
 def database_file(database: dict) -> Path | None:
     """The SQLite file a database setting names, or None (another engine, in memory)."""
     name = str(database.get("NAME") or "")
-    if database.get("ENGINE") != "django.db.backends.sqlite3" or "memory" in name or not name:
+    if database.get("ENGINE") != "django.db.backends.sqlite3" or not name:
+        return None
+    if name == ":memory:" or "mode=memory" in name:  # the tests' shared in-memory database
         return None
     return Path(name)
 
@@ -69,6 +71,7 @@ class Checkpointer:
 
     def _run(self) -> None:
         connection: sqlite3.Connection | None = None
+        failing = False
         while not self.stopping.wait(self.interval):
             try:
                 if connection is None:
@@ -78,11 +81,20 @@ class Checkpointer:
                     )
                 checkpoint(connection)
             except sqlite3.Error:
-                # The file went away or is locked for a restore: try again on a new connection.
-                log.warning("SQLite checkpoint of %s failed", self.path, exc_info=True)
+                # The file went away or is locked for a restore: try again on a new
+                # connection, and say so once rather than every second.
+                log.log(
+                    logging.DEBUG if failing else logging.WARNING,
+                    "SQLite checkpoint of %s failed", self.path, exc_info=True,
+                )
+                failing = True
                 if connection is not None:
                     connection.close()
                     connection = None
+            else:
+                if failing:
+                    log.warning("SQLite checkpoints of %s work again", self.path)
+                failing = False
         if connection is not None:
             connection.close()
 
