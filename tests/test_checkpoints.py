@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import sqlite3
@@ -62,6 +63,16 @@ def wait_until(condition, seconds: float = 10.0) -> bool:
     return False
 
 
+@contextlib.contextmanager
+def running(checkpointer: checkpoints.Checkpointer) -> Iterator[checkpoints.Checkpointer]:
+    """The checkpointer's thread, started, and stopped again whatever the test found."""
+    checkpointer.start()
+    try:
+        yield checkpointer
+    finally:
+        checkpointer.stop()
+
+
 def rows_in_database_file(path: Path, table: str, column: str, value: str) -> int:
     """Count matching rows in a copy of the database file alone, without its log: what a
     checkpoint has copied back, and nothing that is only in the `-wal` file."""
@@ -108,27 +119,19 @@ def test_the_checkpointer_copies_the_log_back_and_stops(app_connection) -> None:
     write(app_connection, 50)
     assert rows_in_database_file(path, "note", "text", ROW) == 0  # all of it still in the log
 
-    checkpointer = checkpoints.Checkpointer(path, interval=0.05)
-    checkpointer.start()
-    try:
+    with running(checkpoints.Checkpointer(path, interval=0.05)) as checkpointer:
         assert wait_until(lambda: rows_in_database_file(path, "note", "text", ROW) == 50)
         write(app_connection, 1)
         assert wait_until(lambda: rows_in_database_file(path, "note", "text", ROW) == 51)
-    finally:
-        checkpointer.stop()
     assert not checkpointer.thread.is_alive()
 
 
 def test_the_checkpointer_never_creates_a_database(tmp_path: Path, caplog) -> None:
     path = tmp_path / "missing.sqlite3"
     checkpointer = checkpoints.Checkpointer(path, interval=0.02)
-    with caplog.at_level(logging.WARNING, logger=checkpoints.__name__):
-        checkpointer.start()
-        try:
-            assert wait_until(lambda: len(caplog.records) >= 1, seconds=5)
-            time.sleep(0.2)  # ten more failed tries
-        finally:
-            checkpointer.stop()
+    with caplog.at_level(logging.WARNING, logger=checkpoints.__name__), running(checkpointer):
+        assert wait_until(lambda: len(caplog.records) >= 1, seconds=5)
+        time.sleep(0.2)  # ten more failed tries
     assert not path.exists()
     assert not checkpointer.thread.is_alive()
     # Said once, not every second.
@@ -138,16 +141,12 @@ def test_the_checkpointer_never_creates_a_database(tmp_path: Path, caplog) -> No
 def test_the_checkpointer_says_when_it_works_again(tmp_path: Path, caplog) -> None:
     path = tmp_path / "later.sqlite3"
     checkpointer = checkpoints.Checkpointer(path, interval=0.02)
-    with caplog.at_level(logging.WARNING, logger=checkpoints.__name__):
-        checkpointer.start()
-        try:
-            assert wait_until(lambda: len(caplog.records) >= 1, seconds=5)
-            created = sqlite3.connect(path)
-            created.execute("PRAGMA journal_mode=WAL").fetchone()
-            created.close()
-            assert wait_until(lambda: "work again" in caplog.text, seconds=5)
-        finally:
-            checkpointer.stop()
+    with caplog.at_level(logging.WARNING, logger=checkpoints.__name__), running(checkpointer):
+        assert wait_until(lambda: len(caplog.records) >= 1, seconds=5)
+        created = sqlite3.connect(path)
+        created.execute("PRAGMA journal_mode=WAL").fetchone()
+        created.close()
+        assert wait_until(lambda: "work again" in caplog.text, seconds=5)
 
 
 def test_only_a_sqlite_file_gets_a_checkpointer(tmp_path: Path) -> None:
