@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.db import IntegrityError, transaction
+from django.db.models.signals import post_init
 from django.utils import timezone
 
 from dilemmagesprek.conversations.models import Conversation, Member
@@ -72,3 +76,57 @@ def test_it_writes_the_named_fields_as_save_would_and_nothing_else() -> None:
     assert stored.updated_at >= before  # auto_now, as save() sets it
     assert stored.updated_at == value.updated_at
     assert stored.confirmed_version == 7  # not named, so not overwritten
+
+
+def test_a_row_read_is_a_stored_instance_that_saves_as_an_update() -> None:
+    conversation, facilitator = start_conversation(make_facilitator())
+
+    read = rows.fetch_one(Member, {"id": facilitator.pk})
+
+    assert read._state.adding is False
+    assert read._state.db == "default"
+    assert read.conversation == conversation  # the foreign key resolves as usual
+    read.display_name = "Andere naam"
+    read.save()  # an UPDATE of the existing row, not a second member
+    assert Member.objects.filter(conversation=conversation).count() == 1
+    assert Member.objects.get(pk=facilitator.pk).display_name == "Andere naam"
+
+
+def test_a_model_with_an_init_receiver_still_gets_its_signal() -> None:
+    conversation, facilitator = start_conversation(make_facilitator())
+    seen = []
+
+    def receiver(sender: type, instance: Member, **kwargs: object) -> None:
+        seen.append(instance.pk)
+
+    post_init.connect(receiver, sender=Member)
+    try:
+        read = rows.fetch_one(Member, {"id": facilitator.pk})
+    finally:
+        post_init.disconnect(receiver, sender=Member)
+
+    assert seen == [facilitator.pk]
+    assert read == facilitator
+
+
+def test_statements_are_logged_while_queries_are_captured(
+    django_assert_num_queries: Callable[..., Any],
+) -> None:
+    conversation, facilitator = start_conversation(make_facilitator())
+
+    with django_assert_num_queries(1) as captured:
+        read = rows.fetch_one(Member, {"id": facilitator.pk})
+
+    assert read == facilitator
+    assert 'FROM "conversations_member"' in captured.captured_queries[0]["sql"]
+
+
+def test_a_database_error_is_djangos_and_changes_nothing() -> None:
+    conversation, facilitator = start_conversation(make_facilitator())
+    read = rows.fetch_one(Member, {"id": facilitator.pk})
+    read.display_name, read.role = "Nieuwe naam", None  # a role is required
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.update(read, ["display_name", "role"])
+
+    assert Member.objects.get(pk=facilitator.pk).display_name == facilitator.display_name

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils.translation import gettext as _
 
 from dilemmagesprek.lib import rows
@@ -147,21 +147,17 @@ def active_member(member_id: str) -> Member | None:
 def _append(conversation: Conversation, event: Event) -> None:
     """Store the conversation's raised `last_seq` and insert the event."""
     rows.update(conversation, ["last_seq"])
+    db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the proxy
     meta = Event._meta
     # The same conversions as Model.save: auto_now_add, JSON, dates, foreign keys.
-    values = [
-        field.get_db_prep_save(field.pre_save(event, True), connection)
-        for field in _event_fields()
-    ]
-    with connection.cursor() as cursor:
-        if connection.features.can_return_columns_from_insert:
-            cursor.execute(_insert_sql(returning=True), values)
-            event.pk = cursor.fetchone()[0]
-        else:
-            cursor.execute(_insert_sql(returning=False), values)
-            event.pk = connection.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+    values = [field.get_db_prep_save(field.pre_save(event, True), db) for field in _event_fields()]
+    if db.features.can_return_columns_from_insert:
+        event.pk = rows.execute(db, _insert_sql(returning=True), values).fetchone()[0]
+    else:
+        cursor = rows.execute(db, _insert_sql(returning=False), values)
+        event.pk = db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
     event._state.adding = False
-    event._state.db = connection.alias
+    event._state.db = db.alias
 
 
 @functools.cache

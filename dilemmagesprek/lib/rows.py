@@ -8,6 +8,11 @@ backend's and the field's converters on the way in (dates on SQLite, JSON everyw
 `pre_save` and `get_db_prep_save` on the way out (`auto_now`, foreign keys, JSON).
 
 Only the models' own names, quoted, go into the SQL texts; every value is a parameter.
+
+The statements run on the database driver's cursor (`execute`), not through Django's cursor
+wrapper, and rows become instances without `Model.__init__` where nothing needs it
+(`_instance`): together a third of a live save's instructions (docs/performance.md, ninth
+round).
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.base import FORMAT_QMARK_REGEX
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=models.Model)
 
@@ -43,28 +51,81 @@ def fetch_one(
     sql, attnames = _select(model, tuple(equal), extra, leave_out)
     if for_update and db.features.has_select_for_update:
         sql += " FOR UPDATE"
-    with db.cursor() as cursor:
-        cursor.execute(sql, [_prep(model, name, value, db) for name, value in equal.items()])
-        row = cursor.fetchone()
+    params = [_prep(model, name, value, db) for name, value in equal.items()]
+    row = execute(db, sql, params).fetchone()
     if row is None:
         return None
-    values = [
-        _convert(value, column, functions, db)
-        for value, (column, functions) in zip(row, _converters(model, leave_out, db), strict=True)
-    ]
-    return model.from_db(db.alias, attnames, values)
+    values = list(row)
+    for index, column, functions in _converters(model, leave_out, db):
+        value = values[index]
+        for function in functions:
+            value = function(value, column, db)
+        values[index] = value
+    return _instance(model, db.alias, attnames, values)
+
+
+def _instance(model: type[M], alias: str, attnames: list[str], values: list[Any]) -> M:
+    """What `model.from_db` gives, without running `Model.__init__` where nothing needs it.
+
+    `__init__` sends two signals and sets every field through its descriptor; for a row read
+    from the database, with no receivers and no `__init__` or `from_db` of the model's own,
+    that comes down to filling the instance's dict. A field left out stays out of the dict,
+    which is what makes Django read it when it is first used (as `.defer()` does).
+    """
+    if (
+        model.__init__ is not models.Model.__init__
+        or model.from_db.__func__ is not models.Model.from_db.__func__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    ):
+        return model.from_db(alias, attnames, values)
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    instance._state.adding = False
+    instance._state.db = alias
+    instance.__dict__.update(zip(attnames, values, strict=True))
+    return instance
 
 
 def update(instance: models.Model, names: Sequence[str]) -> int:
     """Write the fields `names` of `instance`, as `instance.save(update_fields=names)` would;
     the number of rows changed."""
+    db = connections[DEFAULT_DB_ALIAS]
     fields = [instance._meta.get_field(name) for name in names]
-    values = [
-        field.get_db_prep_save(field.pre_save(instance, False), connection) for field in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(_update(type(instance), tuple(names)), [*values, instance.pk])
-        return cursor.rowcount
+    values = [field.get_db_prep_save(field.pre_save(instance, False), db) for field in fields]
+    return execute(db, _update(type(instance), tuple(names)), [*values, instance.pk]).rowcount
+
+
+def execute(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any:
+    """Run one statement (with %s placeholders) on `db`; the DB-API cursor, to fetch from.
+
+    This is the driver's cursor, with database errors turned into Django's as everywhere.
+    Django's wrapper around it, which logs statements and runs execution wrappers, is left
+    out, except while statements are being logged (DEBUG, a test capturing queries) or
+    wrapped.
+    """
+    if db.queries_logged or db.execute_wrappers:
+        cursor = db.cursor()
+        cursor.execute(sql, params)
+        return cursor
+    if db.connection is None:
+        db.ensure_connection()
+    with db.wrap_database_errors:
+        if db.vendor == "sqlite":
+            # Django's SQLite cursor turns %s into ? with a regular expression on every call,
+            # over these statements' long column lists; the converted text is kept instead.
+            cursor = db.connection.cursor()
+            cursor.execute(_qmark(sql), params)
+        else:
+            cursor = db.create_cursor()  # psycopg's, set to the connection's time zone
+            cursor.execute(sql, params)
+    return cursor
+
+
+@functools.lru_cache(maxsize=256)
+def _qmark(sql: str) -> str:
+    """The statement as Django's SQLite cursor would run it."""
+    return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
 
 
 @functools.cache
@@ -102,19 +163,14 @@ def _prep(model: type[models.Model], name: str, value: Any, db: BaseDatabaseWrap
 @functools.lru_cache(maxsize=64)
 def _converters(
     model: type[models.Model], leave_out: str, db: BaseDatabaseWrapper
-) -> list[tuple[Any, list[Converter]]]:
+) -> list[tuple[int, Any, list[Converter]]]:
+    """(position in the row, column, converters) for the columns that have converters."""
     result = []
-    for field in model._meta.concrete_fields:
-        if field.name == leave_out:
-            continue
+    fields = [field for field in model._meta.concrete_fields if field.name != leave_out]
+    for index, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)
         # The order a queryset applies them in: the backend's, then the field's own.
         converters = db.ops.get_db_converters(column) + column.get_db_converters(db)
-        result.append((column, converters))
+        if converters:
+            result.append((index, column, converters))
     return result
-
-
-def _convert(value: Any, column: Any, functions: list[Converter], db: BaseDatabaseWrapper) -> Any:
-    for function in functions:
-        value = function(value, column, db)
-    return value
