@@ -14,12 +14,22 @@ previous one made, and reports:
   pause, and the same code takes several times its hot CPU time (docs/performance.md);
 - with --profile, the functions that take the most time (cProfile, cumulative).
 
-Run from the repository root (a throwaway SQLite database in a temporary directory; with
-DATABASE_URL set it uses that database instead and leaves a conversation behind):
+Run from the repository root (a throwaway SQLite database in a temporary directory, or in
+DILEMMAGESPREK_DATA_DIR when set; with DATABASE_URL set it uses that database instead and
+leaves a conversation behind):
 
     .venv/bin/python bench/save_bench.py [--saves 2000] [--spaced 300] [--profile]
 
 The idle part sleeps 2 × --spaced times (33 s with the default).
+
+`--count N` only makes N saves after the warm-up, for counting the instructions of one save,
+which unlike times do not depend on what else the machine does: the difference between a
+process that makes 300 and one that makes 100, divided by 200 (docs/performance.md):
+
+    export DILEMMAGESPREK_DATA_DIR=$(mktemp -d)
+    .venv/bin/python bench/save_bench.py --count 0     # migrates, outside the count
+    valgrind --tool=cachegrind --cache-sim=no --branch-sim=no --cachegrind-out-file=/dev/null \
+        .venv/bin/python bench/save_bench.py --count 100   # and again with --count 300
 """
 
 from __future__ import annotations
@@ -42,10 +52,11 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=2000)
     parser.add_argument("--spaced", type=int, default=300)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--count", type=int, metavar="N", help="only N saves, no report")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
-    if not os.environ.get("DATABASE_URL"):
+    if not os.environ.get("DATABASE_URL") and not os.environ.get("DILEMMAGESPREK_DATA_DIR"):
         os.environ["DILEMMAGESPREK_DATA_DIR"] = tempfile.mkdtemp(prefix="dg-save-bench-")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dilemmagesprek.settings")
     import django
@@ -76,6 +87,10 @@ def main() -> None:
 
     for _ in range(50):  # warm-up: imports, the parsed method, the connection
         save()
+    if args.count is not None:
+        for _ in range(args.count):
+            save()
+        return
     with CaptureQueriesContext(connection) as queries:
         save()
 
