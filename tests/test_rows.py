@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models.signals import post_init
 from django.utils import timezone
 
@@ -130,3 +130,20 @@ def test_a_database_error_is_djangos_and_changes_nothing() -> None:
         rows.update(read, ["display_name", "role"])
 
     assert Member.objects.get(pk=facilitator.pk).display_name == facilitator.display_name
+
+
+def test_a_statement_first_checks_the_connections_health_as_django_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conversation, facilitator = start_conversation(make_facilitator())
+    db = connections["default"]
+    checks: list[bool] = []
+    # A new request or socket call: the connection's health is to be checked once.
+    monkeypatch.setattr(db, "health_check_enabled", True)
+    monkeypatch.setattr(db, "health_check_done", False)
+    monkeypatch.setattr(db, "is_usable", lambda: checks.append(True) or True)
+
+    rows.fetch_one(Member, {"id": facilitator.pk})
+    rows.fetch_one(Member, {"id": facilitator.pk})
+
+    assert checks == [True]  # once, and not again for the next statement

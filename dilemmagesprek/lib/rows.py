@@ -108,6 +108,8 @@ def execute(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any:
         cursor = db.cursor()
         cursor.execute(sql, params)
         return cursor
+    # As Django's own cursor() does: a connection that failed its health check is replaced.
+    db.close_if_health_check_failed()
     if db.connection is None:
         db.ensure_connection()
     with db.wrap_database_errors:
