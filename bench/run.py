@@ -55,6 +55,7 @@ import string
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -540,13 +541,19 @@ def run_scenario(mode: Mode, scenario: Scenario, tag: str) -> dict:
         client.stdin.write("GO\n")
         client.stdin.flush()
         # The CPU time of the edits, up to the moment every screen has them: not the
-        # servers' work of closing the sockets after.
-        while line and not line.startswith("DRAINED"):
-            line = client.stdout.readline()
-        elapsed = time.monotonic() - started
-        cpu = mode.cpu_seconds() - cpu_before
-        busy_after, total_after = cpu_jiffies()
-        client.wait(timeout=DURATION + DRAIN + 180)
+        # servers' work of closing the sockets after. A client that hangs is stopped, which
+        # ends its output and fails the scenario below.
+        watchdog = threading.Timer(DURATION + DRAIN + 180, client.kill)
+        watchdog.start()
+        try:
+            while line and not line.startswith("DRAINED"):
+                line = client.stdout.readline()
+            elapsed = time.monotonic() - started
+            cpu = mode.cpu_seconds() - cpu_before
+            busy_after, total_after = cpu_jiffies()
+            client.wait()
+        finally:
+            watchdog.cancel()
     finally:
         if client.poll() is None:
             client.kill()
