@@ -11,7 +11,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.models.signals import post_init
 from django.utils import timezone
 
-from dilemmagesprek.conversations.models import Conversation, Member
+from dilemmagesprek.conversations.models import Conversation, Event, Member
 from dilemmagesprek.lib import rows
 from dilemmagesprek.worksheets.models import FieldValue
 from tests.factories import invite, make_facilitator, start_conversation
@@ -76,6 +76,60 @@ def test_it_writes_the_named_fields_as_save_would_and_nothing_else() -> None:
     assert stored.updated_at >= before  # auto_now, as save() sets it
     assert stored.updated_at == value.updated_at
     assert stored.confirmed_version == 7  # not named, so not overwritten
+
+
+def test_only_reads_the_named_fields_and_the_rest_when_first_used() -> None:
+    conversation, _facilitator = start_conversation(make_facilitator())
+    Conversation.objects.filter(pk=conversation.pk).update(locked_fields=["dilemma"])
+
+    read = rows.fetch_one(Conversation, {"id": conversation.pk}, only=("status", "locked_fields"))
+
+    expected = Conversation.objects.get(pk=conversation.pk)
+    assert (read.pk, read.status, read.locked_fields) == (
+        expected.pk, expected.status, ["dilemma"]
+    )
+    assert "title" in read.get_deferred_fields()
+    assert read.title == expected.title  # read when first used, as with only()
+
+
+def test_a_conditional_write_changes_only_a_row_that_is_as_expected() -> None:
+    conversation, facilitator = start_conversation(make_facilitator())
+    value = FieldValue.objects.create(conversation=conversation, key="dilemma", text="Oud")
+    now = timezone.now()
+
+    def write(text: str, version: int) -> int:
+        return rows.update_where(
+            FieldValue,
+            {"text": text, "version": version + 1, "updated_by": facilitator.pk,
+             "updated_at": now},
+            {"conversation": conversation.pk, "key": "dilemma", "version": version},
+            unequal={"text": text},
+        )  # fmt: skip
+
+    assert write("Nieuw", 5) == 0  # another version is stored
+    assert write("Oud", 0) == 0  # the same text is stored
+    assert FieldValue.objects.get(pk=value.pk).text == "Oud"
+    assert write("Nieuw", 0) == 1
+
+    stored = FieldValue.objects.get(pk=value.pk)
+    assert (stored.text, stored.version, stored.updated_by) == ("Nieuw", 1, facilitator)
+    assert stored.updated_at == now
+
+
+def test_a_new_instance_has_the_given_values_and_every_other_default() -> None:
+    conversation, facilitator = start_conversation(make_facilitator())
+
+    event = rows.new(Event, conversation_id=conversation.pk, seq=99, type="x", actor_id=None)
+
+    expected = Event(conversation=conversation, seq=99, type="x")
+    assert event._state.adding is True
+    assert_same_row(event, expected)
+    assert event.data == {} and event.data is not rows.new(Event).data  # defaults not shared
+    with pytest.raises(TypeError, match="bestaat_niet"):
+        rows.new(Event, bestaat_niet=1)
+    event.created_at = timezone.now()
+    event.save()  # a plain unsaved instance: stored as an INSERT
+    assert Event.objects.get(pk=event.pk).seq == 99
 
 
 def test_a_row_read_is_a_stored_instance_that_saves_as_an_update() -> None:

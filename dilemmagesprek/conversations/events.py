@@ -184,12 +184,13 @@ def record(
     """Append an event with the conversation's next sequence number; publish after commit."""
     conversation.last_seq += 1
     op, digest = current_operation.get() or (None, "")
-    event = Event(
-        conversation=conversation,
+    event = rows.new(
+        Event,
+        conversation_id=conversation.pk,
         seq=conversation.last_seq,
         type=type,
         data=data,
-        actor=actor,
+        actor_id=actor.pk if actor is not None else None,
         op=op,
         op_digest=digest,
     )

@@ -38,6 +38,7 @@ def fetch_one(
     *,
     extra: str = "",
     leave_out: str = "",
+    only: tuple[str, ...] = (),
     for_update: bool = False,
 ) -> M | None:
     """The row whose fields equal `equal` (field names), as `model.objects.filter(...).first()`
@@ -45,10 +46,11 @@ def fetch_one(
 
     `extra` is more SQL for the WHERE clause, written by the caller with column names only.
     The field named `leave_out` is deferred: it is read when first used, as with `.defer()`.
-    `for_update` locks the row where the database can.
+    With `only`, the primary key and those fields are read and every other field is deferred,
+    as with `.only()`. `for_update` locks the row where the database can.
     """
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the proxy
-    sql, attnames = _select(model, tuple(equal), extra, leave_out)
+    sql, attnames = _select(model, tuple(equal), extra, leave_out, only)
     if for_update and db.features.has_select_for_update:
         sql += " FOR UPDATE"
     params = [_prep(model, name, value, db) for name, value in equal.items()]
@@ -56,12 +58,40 @@ def fetch_one(
     if row is None:
         return None
     values = list(row)
-    for index, column, functions in _converters(model, leave_out, db):
+    for index, column, functions in _converters(model, leave_out, only, db):
         value = values[index]
         for function in functions:
             value = function(value, column, db)
         values[index] = value
     return _instance(model, db.alias, attnames, values)
+
+
+def new(model: type[M], **values: Any) -> M:
+    """`model(**values)`, unsaved, for values given by attribute name (`actor_id`, not `actor`).
+
+    Every other field gets its default, as `__init__` gives it. Like `_instance`, this fills
+    the instance's dict where nothing needs `Model.__init__`.
+    """
+    if _needs_init(model):
+        return model(**values)
+    instance = model.__new__(model)
+    instance._state = ModelState()
+    for field in model._meta.concrete_fields:
+        value = values.pop(field.attname) if field.attname in values else field.get_default()
+        instance.__dict__[field.attname] = value
+    if values:
+        raise TypeError(f"{model.__name__} has no fields {', '.join(values)}")
+    return instance
+
+
+def _needs_init(model: type[models.Model]) -> bool:
+    """Whether the model's own code or a receiver must see its instances being made."""
+    return (
+        model.__init__ is not models.Model.__init__
+        or model.from_db.__func__ is not models.Model.from_db.__func__
+        or pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+    )
 
 
 def _instance(model: type[M], alias: str, attnames: list[str], values: list[Any]) -> M:
@@ -72,12 +102,7 @@ def _instance(model: type[M], alias: str, attnames: list[str], values: list[Any]
     that comes down to filling the instance's dict. A field left out stays out of the dict,
     which is what makes Django read it when it is first used (as `.defer()` does).
     """
-    if (
-        model.__init__ is not models.Model.__init__
-        or model.from_db.__func__ is not models.Model.from_db.__func__
-        or pre_init.has_listeners(model)
-        or post_init.has_listeners(model)
-    ):
+    if _needs_init(model):
         return model.from_db(alias, attnames, values)
     instance = model.__new__(model)
     instance._state = ModelState()
@@ -94,6 +119,27 @@ def update(instance: models.Model, names: Sequence[str]) -> int:
     fields = [instance._meta.get_field(name) for name in names]
     values = [field.get_db_prep_save(field.pre_save(instance, False), db) for field in fields]
     return execute(db, _update(type(instance), tuple(names)), [*values, instance.pk]).rowcount
+
+
+def update_where(
+    model: type[models.Model],
+    values: dict[str, Any],
+    equal: dict[str, Any],
+    unequal: dict[str, Any] | None = None,
+) -> int:
+    """Set the fields in `values` on the rows whose fields equal `equal` and differ from
+    `unequal`; the number of rows changed. A conditional write: 0 means the row was not as
+    the caller expected. Values are converted as `Model.save` converts them, without
+    `pre_save`: an `auto_now` field must be given its value.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    unequal = unequal or {}
+    meta = model._meta
+    params = [meta.get_field(name).get_db_prep_save(value, db) for name, value in values.items()]
+    params += [_prep(model, name, value, db) for name, value in equal.items()]
+    params += [_prep(model, name, value, db) for name, value in unequal.items()]
+    sql = _update_where(model, tuple(values), tuple(equal), tuple(unequal))
+    return execute(db, sql, params).rowcount
 
 
 def execute(db: BaseDatabaseWrapper, sql: str, params: Sequence[Any]) -> Any:
@@ -130,13 +176,27 @@ def _qmark(sql: str) -> str:
     return FORMAT_QMARK_REGEX.sub("?", sql).replace("%%", "%")
 
 
+def _read_fields(
+    model: type[models.Model], leave_out: str, only: tuple[str, ...]
+) -> list[models.Field]:
+    """The fields a fetch reads, in the model's order."""
+    meta = model._meta
+    if only:
+        return [field for field in meta.concrete_fields if field.primary_key or field.name in only]
+    return [field for field in meta.concrete_fields if field.name != leave_out]
+
+
 @functools.cache
 def _select(
-    model: type[models.Model], names: tuple[str, ...], extra: str, leave_out: str
+    model: type[models.Model],
+    names: tuple[str, ...],
+    extra: str,
+    leave_out: str,
+    only: tuple[str, ...],
 ) -> tuple[str, list[str]]:
     quote = connection.ops.quote_name
     meta = model._meta
-    fields = [field for field in meta.concrete_fields if field.name != leave_out]
+    fields = _read_fields(model, leave_out, only)
     columns = ", ".join(quote(field.column) for field in fields)
     where = " AND ".join(f"{quote(meta.get_field(name).column)} = %s" for name in names)
     if extra:
@@ -153,6 +213,25 @@ def _update(model: type[models.Model], names: tuple[str, ...]) -> str:
     return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {quote(meta.pk.column)} = %s"  # noqa: S608
 
 
+@functools.cache
+def _update_where(
+    model: type[models.Model],
+    names: tuple[str, ...],
+    equal: tuple[str, ...],
+    unequal: tuple[str, ...],
+) -> str:
+    quote = connection.ops.quote_name
+    meta = model._meta
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    sets = ", ".join(f"{column(name)} = %s" for name in names)
+    where = [f"{column(name)} = %s" for name in equal]
+    where += [f"{column(name)} <> %s" for name in unequal]
+    return f"UPDATE {quote(meta.db_table)} SET {sets} WHERE {' AND '.join(where)}"  # noqa: S608
+
+
 def _prep(model: type[models.Model], name: str, value: Any, db: BaseDatabaseWrapper) -> Any:
     field = model._meta.get_field(name)
     if isinstance(value, models.Model):
@@ -164,11 +243,11 @@ def _prep(model: type[models.Model], name: str, value: Any, db: BaseDatabaseWrap
 # connection: they are looked up per connection, and kept for the few a process has.
 @functools.lru_cache(maxsize=64)
 def _converters(
-    model: type[models.Model], leave_out: str, db: BaseDatabaseWrapper
+    model: type[models.Model], leave_out: str, only: tuple[str, ...], db: BaseDatabaseWrapper
 ) -> list[tuple[int, Any, list[Converter]]]:
     """(position in the row, column, converters) for the columns that have converters."""
     result = []
-    fields = [field for field in model._meta.concrete_fields if field.name != leave_out]
+    fields = _read_fields(model, leave_out, only)
     for index, field in enumerate(fields):
         column = field.get_col(model._meta.db_table)
         # The order a queryset applies them in: the backend's, then the field's own.
