@@ -366,3 +366,131 @@ def test_after_a_database_error_the_next_save_starts_on_a_fresh_connection(peopl
 
     run(scenario)
     assert value(conversation).text == "Na de fout"
+
+
+# --- the plain save: the common case in fewer steps, everything else through set_field --------
+
+
+@pytest.fixture
+def set_field_calls(monkeypatch):
+    """Every save that goes through actions.set_field (the full path), as (key, text)."""
+    calls = []
+    original = actions.set_field
+
+    def spy(actor, key, text, base_version):
+        calls.append((key, text))
+        return original(actor, key, text, base_version)
+
+    monkeypatch.setattr(actions, "set_field", spy)
+    return calls
+
+
+def event_summary(event: Event) -> dict:
+    return {
+        "type": event.type, "data": event.data, "op": event.op, "op_digest": event.op_digest,
+        "actor_role": event.actor.role if event.actor else None,
+    }  # fmt: skip
+
+
+def test_a_plain_save_stores_and_records_exactly_what_set_field_would(people, set_field_calls):
+    user = people["user"]
+    twin, twin_facilitator = actions.new_conversation(user, "Tweeling", "lang")
+    twin_participant, _token = conversation_actions.invite_member(
+        twin_facilitator, "Deelnemer", "deelnemer"
+    )
+    participant = people["participant"]
+    assert twin_participant.role == participant.role
+    for member in (participant, twin_participant):
+        actions.set_field(member, FIELD, "Eerste versie", 0)
+    first_saved_at = value(people["conversation"]).updated_at
+    set_field_calls.clear()
+
+    answer = live_writes.save_text(
+        participant.pk, participant.conversation_id, FIELD, "  Tweede\r\nversie ", 1, "op-plain-1"
+    )
+    assert set_field_calls == []  # the plain path took it
+    digest = live_writes.content_digest([("text", "  Tweede\r\nversie "), ("version", "1")])
+    with live_writes.operation("op-plain-1", digest):
+        expected_value = actions.set_field(twin_participant, FIELD, "  Tweede\r\nversie ", 1)
+
+    stored = value(people["conversation"])
+    assert answer == {
+        "type": "saved", "op": "op-plain-1", "field": FIELD, "version": 2,
+        "text": "Tweede\nversie",
+    }  # fmt: skip
+    assert (stored.text, stored.version, stored.updated_by_id) == (
+        expected_value.text, expected_value.version, participant.pk
+    )
+    assert stored.updated_at >= first_saved_at
+    mine = Event.objects.filter(conversation=people["conversation"]).latest("seq")
+    theirs = Event.objects.filter(conversation=twin).latest("seq")
+    assert event_summary(mine) == event_summary(theirs)
+    conversation = people["conversation"]
+    conversation.refresh_from_db()
+    assert mine.seq == conversation.last_seq  # numbered as every write is
+
+
+def test_the_facilitator_writes_in_a_locked_field_on_the_plain_path(people, set_field_calls):
+    facilitator = people["facilitator"]
+    facilitation.lock_field(facilitator, FIELD, True)
+    actions.set_field(facilitator, FIELD, "Eerste versie", 0)
+    set_field_calls.clear()
+    answer = live_writes.save_text(
+        facilitator.pk, facilitator.conversation_id, FIELD, "Tweede versie", 1, "op-plain-2"
+    )
+    assert answer["type"] == "saved"
+    assert set_field_calls == []
+    assert value(people["conversation"]).text == "Tweede versie"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "stale_version", "same_text", "first_text", "locked_field", "locked_step", "closed",
+        "observer", "removed", "too_long", "control_character", "unknown_field", "matrix_field",
+    ],
+)  # fmt: skip
+def test_every_save_that_is_not_plain_goes_through_set_field(people, set_field_calls, case):
+    """Whatever the answer is, set_field gave it (the tests above check the answers)."""
+    conversation = people["conversation"]
+    writer = people["participant"]
+    facilitator = people["facilitator"]
+    key, text, version = FIELD, "Nieuwe tekst", 1
+    actions.set_field(facilitator, FIELD, "Eerste versie", 0)
+    if case == "stale_version":
+        actions.set_field(facilitator, FIELD, "Eerste versie, bijgewerkt", 1)
+    elif case == "same_text":
+        text = "Eerste versie"
+    elif case == "first_text":
+        key, version = "urgency", 0
+    elif case == "locked_field":
+        facilitation.lock_field(facilitator, FIELD, True)
+    elif case == "locked_step":
+        facilitation.set_step_option(facilitator, 1, "locked", True)
+    elif case == "closed":
+        type(conversation).objects.filter(pk=conversation.pk).update(status="afgerond")
+    elif case == "observer":
+        writer, _token = conversation_actions.invite_member(facilitator, "Kijker", "waarnemer")
+    elif case == "removed":
+        conversation_actions.remove_member(facilitator, writer.pk)
+    elif case == "too_long":
+        text = "x" * 5000
+    elif case == "control_character":
+        text = "Een\x07bel"
+    elif case == "unknown_field":
+        key = "bestaat-niet"
+    elif case == "matrix_field":
+        key = "players"
+    set_field_calls.clear()
+    conversation.refresh_from_db()
+    before = conversation.last_seq
+
+    try:
+        live_writes.save_text(writer.pk, conversation.pk, key, text, version, "op-notplain")
+    except live_writes.NoLongerMember:
+        assert case == "removed"
+
+    assert set_field_calls == [(key, text)]
+    if case not in ("stale_version", "first_text"):  # a merge and a first text store
+        conversation.refresh_from_db()
+        assert conversation.last_seq == before
