@@ -17,7 +17,7 @@ from dilemmagesprek.conversations.access import find_member
 from dilemmagesprek.conversations.models import Conversation, Event
 from dilemmagesprek.worksheets import live_writes
 
-from . import delivery, presence
+from . import delivery, eager, presence
 from .db import database_work
 from .hub import hub
 from .protocol import (
@@ -74,7 +74,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.sent_seq = 0
         self.replaying = True  # until the client's hello has been answered
         self.buffer: list[tuple[int, str]] = []
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        # Frames that wait for the writer task: behind a send that had to wait (the client's
+        # buffer is full), or the end of the socket (None). See _send_now.
+        self.queue: asyncio.Queue[str | eager.Started | None] = asyncio.Queue()
+        self.writing = False
         self.writer = asyncio.create_task(self._write())
         self.rechecker = asyncio.create_task(self._recheck())
         hub.add(self)
@@ -98,14 +101,14 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             message = parse_client_message(text_data, bytes_data)
         except ProtocolError as error:
             # A bad frame changes nothing and leaves the connection usable.
-            self.queue.put_nowait(error_frame(error))
+            self._send_now(error_frame(error))
             return
         if message.type == "hello":
             await self._replay(message.fields["last_seq"])
         elif message.type in ("save", "save_card"):
             await self._save(message.type, message.fields)
         elif message.type == "ping":
-            self.queue.put_nowait(encode({"type": "pong"}))
+            self._send_now(encode({"type": "pong"}))
         elif message.type == "typing":
             now = time.monotonic()
             if now - self.last_typing < TYPING_INTERVAL:
@@ -148,7 +151,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             # It keeps the text and sends it again; the operation id makes that safe.
             log.warning("saving a text from a socket failed", exc_info=True)
             answer = {"type": "not_saved", "op": op}
-        self.queue.put_nowait(encode(answer))
+        self._send_now(encode(answer))
 
     # --- called by the hub, on the event loop ---------------------------------------------
 
@@ -186,7 +189,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
 
     def _enqueue_ephemeral(self, frame: str) -> None:
         if self.queue.qsize() < MAX_QUEUED:
-            self.queue.put_nowait(frame)
+            self._send_now(frame)
 
     async def _arrive(self) -> None:
         try:
@@ -210,7 +213,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             self.kick(CLOSE_TOO_SLOW)
             return
         self.sent_seq = max(self.sent_seq, seq)
-        self.queue.put_nowait(frame)
+        self._send_now(frame)
 
     async def _replay(self, last_seq: int, hello: bool = True) -> None:
         """Send every event after `last_seq` from the database, then what arrived meanwhile.
@@ -234,7 +237,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             return
         if last_seq > current or len(events) > MAX_REPLAY:
             # Too far behind (or ahead of a restored database): start over from a fresh page.
-            self.queue.put_nowait(encode({"type": "resync", "seq": current}))
+            self._send_now(encode({"type": "resync", "seq": current}))
             self.sent_seq = current
         else:
             self.sent_seq = last_seq
@@ -247,23 +250,47 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.replaying = False
         if not hello:
             return
-        self.queue.put_nowait(encode({"type": "ready", "seq": self.sent_seq}))
+        self._send_now(encode({"type": "ready", "seq": self.sent_seq}))
         # Who is here, for this socket: presence frames sent while it replayed were skipped.
         try:
             self._enqueue_ephemeral(await self._presence_frame())
         except Exception:  # presence is a courtesy: without Redis the events still flow
             log.debug("presence after replay failed", exc_info=True)
 
+    def _send_now(self, frame: str) -> None:
+        """Send the frame on the spot, unless frames wait for the writer: then after them.
+
+        A send that has to wait (the client does not read) goes on in the writer task, and
+        every frame after it queues up behind it, in order, until the writer has caught up.
+        """
+        if self.writing or not self.queue.empty():
+            self.queue.put_nowait(frame)
+            return
+        try:
+            rest = eager.start(self.send(text_data=frame))
+        except Exception:  # the client went away; disconnect() cleans up
+            log.debug("socket write failed", exc_info=True)
+            return
+        if rest is not None:
+            self.queue.put_nowait(rest)
+
     async def _write(self) -> None:
-        """One writer per socket keeps frames in order and lets a slow client fall behind
-        without holding up anyone else."""
+        """One writer per socket finishes the sends that had to wait, keeps the frames behind
+        them in order, and lets a slow client fall behind without holding up anyone else."""
         try:
             while True:
-                frame = await self.queue.get()
-                if frame is None:
+                item = await self.queue.get()
+                if item is None:
                     await self.close(code=getattr(self, "close_code", CLOSE_FORBIDDEN))
                     return
-                await self.send(text_data=frame)
+                self.writing = True
+                try:
+                    if isinstance(item, eager.Started):
+                        await item
+                    else:
+                        await self.send(text_data=item)
+                finally:
+                    self.writing = False
         except asyncio.CancelledError:
             pass
         except Exception:  # the client went away mid-send; disconnect() cleans up
