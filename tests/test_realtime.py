@@ -335,6 +335,46 @@ def test_it_closes_a_socket_whose_session_ended(people, monkeypatch):
     run(scenario)
 
 
+@pytest.mark.parametrize("change", ["nothing", "logged_out", "password_changed", "removed"])
+def test_a_signed_in_socket_stays_open_exactly_while_its_session_holds(people, monkeypatch, change):
+    from django.contrib.sessions.models import Session
+
+    from dilemmagesprek.realtime import consumers
+
+    monkeypatch.setattr(consumers, "RECHECK_SECONDS", 0.2)
+    conversation = people["conversation"]
+    participant_user = User.objects.create_user("deelnemer", password="x" * 16)
+    Member.objects.filter(pk=people["participant"].pk).update(user=participant_user)
+    key = session_cookie_for_user(participant_user)
+
+    def make_the_change() -> None:
+        if change == "logged_out":
+            Session.objects.filter(session_key=key).delete()
+        elif change == "password_changed":
+            participant_user.set_password("y" * 16)
+            participant_user.save()
+        elif change == "removed":
+            conversation_actions.remove_member(people["facilitator"], people["participant"].pk)
+
+    async def scenario():
+        comm = communicator(conversation.pk, key)
+        assert (await comm.connect())[0]
+        await hello(comm, conversation.last_seq)
+        await asyncio.sleep(0.5)  # two rechecks with nothing changed
+        await database_sync_to_async(make_the_change)()
+        if change == "nothing":
+            await asyncio.sleep(0.5)
+            await comm.send_to(text_data=json.dumps({"type": "ping"}))
+            assert await receive(comm) == {"type": "pong"}
+            await comm.disconnect()
+        else:
+            # Removed: closed by the removal's own event; otherwise by the next recheck.
+            expected = 4403 if change == "removed" else 4401
+            assert (await close_of(comm))["code"] == expected
+
+    run(scenario)
+
+
 @pytest.mark.parametrize("role", ["gespreksleider", "dilemma-eigenaar", "deelnemer", "waarnemer"])
 def test_every_role_may_use_every_client_message(people, role):
     """The socket only reads; every member may send each message type, whatever the role."""
