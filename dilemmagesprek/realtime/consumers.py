@@ -331,7 +331,7 @@ def _still_member(session: Any, user: Any, conversation_id: str, member_id: str)
     if user is not None and user.is_authenticated:
         # Django's own check of a signed-in session: the user still exists and the password
         # it was signed in with is still theirs.
-        user = auth.get_user(SimpleNamespace(session=session))
+        user = auth.get_user(SimpleNamespace(session=session)) if session is not None else None
     member = find_member(user, session, conversation_id)
     return member is not None and member.pk == member_id
 
