@@ -11,6 +11,7 @@ from django.db import DatabaseError, OperationalError, connection, connections
 from django.test import Client
 
 from dilemmagesprek.conversations import actions as conversation_actions
+from dilemmagesprek.conversations.events import content_digest, operation
 from dilemmagesprek.conversations.models import Event
 from dilemmagesprek.realtime.db import database_work
 from dilemmagesprek.worksheets import actions, facilitation, live_writes
@@ -409,8 +410,8 @@ def test_a_plain_save_stores_and_records_exactly_what_set_field_would(people, se
         participant.pk, participant.conversation_id, FIELD, "  Tweede\r\nversie ", 1, "op-plain-1"
     )
     assert set_field_calls == []  # the plain path took it
-    digest = live_writes.content_digest([("text", "  Tweede\r\nversie "), ("version", "1")])
-    with live_writes.operation("op-plain-1", digest):
+    digest = content_digest([("text", "  Tweede\r\nversie "), ("version", "1")])
+    with operation("op-plain-1", digest):
         expected_value = actions.set_field(twin_participant, FIELD, "  Tweede\r\nversie ", 1)
 
     stored = value(people["conversation"])
