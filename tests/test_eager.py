@@ -5,31 +5,12 @@ frames keep their order when the client stops reading for a while."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Awaitable, Callable
 
 import pytest
 
 from dilemmagesprek.realtime import eager
 from dilemmagesprek.realtime.consumers import CLOSE_TOO_SLOW, MAX_QUEUED, ConversationConsumer
-
-
-def run(scenario: Callable[[], Awaitable[None]]) -> None:
-    """Run the scenario on an event loop of its own, in a thread of its own: after the
-    browser tests, Playwright's sync API keeps a loop running in this one."""
-    failures: list[BaseException] = []
-
-    def main() -> None:
-        try:
-            asyncio.run(asyncio.wait_for(scenario(), timeout=10))
-        except BaseException as error:  # noqa: BLE001 - raised again in the test's thread
-            failures.append(error)
-
-    thread = threading.Thread(target=main)
-    thread.start()
-    thread.join()
-    if failures:
-        raise failures[0]
+from tests.test_realtime_db import run_apart
 
 
 def test_a_coroutine_that_does_not_wait_has_finished_when_start_returns() -> None:
@@ -45,7 +26,7 @@ def test_a_coroutine_that_does_not_wait_has_finished_when_start_returns() -> Non
         assert eager.start(send()) is None
         assert done == ["sent"]  # no task step in between
 
-    run(scenario)
+    run_apart(scenario)
 
 
 def test_a_coroutine_that_waits_is_finished_by_awaiting_its_rest() -> None:
@@ -73,7 +54,7 @@ def test_a_coroutine_that_waits_is_finished_by_awaiting_its_rest() -> None:
         assert await finishing == "result"
         assert steps == ["before", "after"]
 
-    run(scenario)
+    run_apart(scenario)
 
 
 def test_an_error_before_waiting_is_raised_by_start_and_after_waiting_by_the_rest() -> None:
@@ -93,7 +74,7 @@ def test_an_error_before_waiting_is_raised_by_start_and_after_waiting_by_the_res
         with pytest.raises(ConnectionError, match="gone later"):
             await rest
 
-    run(scenario)
+    run_apart(scenario)
 
 
 def test_cancelling_the_task_that_awaits_the_rest_cancels_the_coroutine() -> None:
@@ -118,7 +99,7 @@ def test_cancelling_the_task_that_awaits_the_rest_cancels_the_coroutine() -> Non
             await task
         assert cleaned_up == [True]
 
-    run(scenario)
+    run_apart(scenario)
 
 
 class StalledClient:
@@ -168,7 +149,7 @@ def test_frames_go_out_at_once_and_wait_in_order_while_the_client_does_not_read(
         assert client.frames[-1] == "e6"  # caught up: at once again
         socket.writer.cancel()
 
-    run(scenario)
+    run_apart(scenario)
 
 
 def test_a_client_that_stops_reading_for_too_long_is_closed_after_its_backlog() -> None:
@@ -184,4 +165,4 @@ def test_a_client_that_stops_reading_for_too_long_is_closed_after_its_backlog() 
         # What it was sent is in order and without gaps; it replays the rest on reconnect.
         assert client.frames == [f"e{seq}" for seq in range(1, len(client.frames) + 1)]
 
-    run(scenario)
+    run_apart(scenario)

@@ -105,9 +105,7 @@ def _save_plain(
                 raise _NotPlain
             if not can(actor, Perm.EDIT_FIELDS, conversation):
                 raise _NotPlain
-            field = conversation.method.field(key)
-            if field is None or field.kind != "text":
-                raise _NotPlain
+            field = actions._field(conversation, key, "text")  # or ValidationError
             check_open(conversation, actor, key)
             text = clean_text(text, field.max_length, field="text")
             # Written only while the stored version is the one the edit started from and the
