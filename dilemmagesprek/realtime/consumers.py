@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib import auth
 
@@ -49,6 +50,19 @@ CLOSE_SESSION_ENDED = 4401
 class ConversationConsumer(AsyncWebsocketConsumer):
     # No channel layer per socket: the hub fans out (see hub.py).
     channel_layer_alias = "__unused__"
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # Channels' own loop waits on the client and a channel layer together, through a new
+        # task and an asyncio.wait for every frame. With no channel layer that is one source:
+        # each frame is awaited and handled here, in the socket's own task, in order as before.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' default dispatch hops to a thread to close old database connections for
