@@ -2,7 +2,8 @@
 
 A socket connects to ws://127.0.0.1:PORT/r/<room>/; every text frame it sends is relayed as is
 to every other socket of the same room. No parsing, no authentication: the floor that our real
-path (the save, the database commit, the event log, the hub) is compared with.
+path (the save, the database commit, the event log, the hub) is compared with. It keeps its
+sockets alive as the app does (a ping every 20 s).
 
     python bench/baseline_server.py --port 8765
     python bench/baseline_server.py --port 8765 --commit sqlite:/tmp/bare.sqlite3
@@ -132,7 +133,10 @@ async def main(args: argparse.Namespace) -> None:
         args.host,
         args.port,
         compression=None,  # the app serves without per-message deflate too
-        ping_interval=None,
+        # websockets' own keepalive (a ping every 20 s, closed after 20 s without the pong),
+        # as uvicorn gives the app's sockets by default: the same work on both sides.
+        ping_interval=20,
+        ping_timeout=20,
         max_size=4096,
         backlog=2048,
     ):

@@ -82,6 +82,14 @@ def ratio(results: dict, mode: str, scenario: str, key: str = "latency_ms") -> s
     return f"{factor:.1f}×" if factor < 10 else f"{factor:,.0f}×"
 
 
+def runs_p99(r: dict | None) -> str:
+    """Every run's p99, in the order they ran, for a scenario that ran more than once."""
+    runs = (r or {}).get("runs")
+    if not runs:
+        return ""
+    return " (" + ", ".join(fmt(run["p99"]) for run in runs) + ")"
+
+
 def markdown(results: dict) -> str:
     present = [(m, label) for m, label in MODES if m in results["modes"]]
     env = results["environment"]
@@ -100,7 +108,8 @@ def markdown(results: dict) -> str:
     names = scenario_names(results)
 
     lines += [
-        "Latency per delivered frame, ms (p50 / p95 / p99); × = p99 relative to the baseline:",
+        "Latency per delivered frame, ms (p50 / p95 / p99); × = p99 relative to the baseline; "
+        "a scenario run several times shows its median run, and every run's p99 in brackets:",
         "",
         "| scenario | "
         + " | ".join(f"{label} | ×" if m != "baseline" else label for m, label in present)
@@ -113,7 +122,8 @@ def markdown(results: dict) -> str:
             r = get(results, mode, name)
             lat = (r or {}).get("latency_ms")
             cells.append(
-                f"{fmt(lat['p50'])} / {fmt(lat['p95'])} / **{fmt(lat['p99'])}**" if lat else "—"
+                (f"{fmt(lat['p50'])} / {fmt(lat['p95'])} / **{fmt(lat['p99'])}**" if lat else "—")
+                + runs_p99(r)
             )
             if mode != "baseline":
                 cells.append(ratio(results, mode, name))
@@ -155,9 +165,14 @@ def markdown(results: dict) -> str:
                 cells.append("—")
                 continue
             errors = sum(r["edit_errors"].values())
+            lost = (
+                f"**lost {r['lost_in_all_runs']:,}** in {len(r['runs'])} runs"
+                if "runs" in r
+                else f"**lost {r['lost']:,}**"
+            )
             cells.append(
                 f"{r['edits_acked']}/{r['edits_planned']} ({fmt(r['achieved_edits_per_s'])}/s), "
-                f"**lost {r['lost']:,}**"
+                + lost
                 + (f", {errors} failed posts" if errors else "")
                 + (f", {r['reconnects']} reconnects" if r["reconnects"] else "")
                 + (f", {r['receivers_failed']} sockets gave up" if r["receivers_failed"] else "")

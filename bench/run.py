@@ -26,6 +26,8 @@ Settings, all optional, from the environment (`make bench BENCH_QUICK=1` passes 
 - BENCH_MODES: a comma list of baseline, bare_sqlite, bare_channels, embedded, bare_scaleout,
   scaleout (all of them);
 - BENCH_SCENARIOS: a comma list of the names above, or any shape as "RxN@rate" (1x1@10);
+- BENCH_REPEATS: how often the goal's scenario (40 × 25 at 1/s) runs in each mode (3; 1 with
+  BENCH_QUICK); the run with the median p99 is kept, and every run's p99 is reported;
 - BENCH_RETRIES, BENCH_BUSY_LIMIT: repeat a scenario up to BENCH_RETRIES times while more than
   BENCH_BUSY_LIMIT (0.25) cores did other work during it (a shared machine); the quietest
   attempt is kept, every attempt is printed;
@@ -44,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 import os
 import platform
 import resource
@@ -81,6 +84,10 @@ ADMIN_URL = os.environ.get("BENCH_DATABASE_ADMIN_URL", "postgres://postgres@127.
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PROFILE = os.environ.get("BENCH_PROFILE", "").lower() in ("1", "true", "yes")
 RETRIES = int(os.environ.get("BENCH_RETRIES", "0"))
+# The p99 of one run of 40 × 25 rests on its few slowest edits (15,000 frames, 600 edits): on
+# this kind of machine runs of the same code differ by a factor of two. The goal is judged on
+# the median of REPEATS runs in every mode, the bare server's included.
+REPEATS = int(os.environ.get("BENCH_REPEATS") or (1 if QUICK else 3))
 # How the sender saves: "socket" (a `save` frame, as live.js does for these fields) or "http"
 # (the form's POST, as without JavaScript and for every other form).
 WRITE = os.environ.get("BENCH_WRITE", "socket")
@@ -95,11 +102,12 @@ class Scenario:
     size: int
     rate: float  # edits per second per room
     saturation: bool = False
+    repeated: bool = False  # run REPEATS times, the median run kept
 
 
 SCENARIOS = [
     # First, so memory per socket is measured on a server that never held this many sockets.
-    Scenario("40x25", "g40", 40, 25, 1.0),
+    Scenario("40x25", "g40", 40, 25, 1.0, repeated=True),
     Scenario("1x30", "g30", 1, 30, 10.0),
     Scenario("1x200", "g200", 1, 200, 10.0),
     Scenario("1x200@100", "g200", 1, 200, 100.0, saturation=True),
@@ -594,6 +602,44 @@ def run_scenario(mode: Mode, scenario: Scenario, tag: str) -> dict:
     return result
 
 
+def quietest_attempt(mode: Mode, scenario: Scenario, tag: str) -> dict:
+    """One run of the scenario. On a shared machine other work can swamp it: it is repeated
+    (BENCH_RETRIES times at most) while more than BUSY_LIMIT cores did somebody else's work,
+    and the quietest attempt is kept. Every attempt is logged."""
+    attempts = []
+    for _attempt in range(1 + RETRIES):
+        result = run_scenario(mode, scenario, tag)
+        attempts.append(result)
+        log("  " + report.one_line(result))
+        time.sleep(1.0)
+        if result["other_cores_busy"] <= BUSY_LIMIT:
+            break
+    result = min(attempts, key=lambda r: r["other_cores_busy"])
+    result["attempts"] = len(attempts)
+    result["kb_per_socket"] = attempts[0]["kb_per_socket"]
+    return result
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run with the median p99, whole (its other figures belong to it), with every run's
+    p99 and the frames lost in all of them: a loss in any run is reported."""
+    if len(runs) == 1:
+        return runs[0]
+    ordered = sorted(runs, key=lambda r: (r.get("latency_ms") or {}).get("p99", math.inf))
+    kept = dict(ordered[(len(ordered) - 1) // 2])
+    kept["runs"] = [
+        {
+            "p50": (r.get("latency_ms") or {}).get("p50"),
+            "p99": (r.get("latency_ms") or {}).get("p99"),
+            "lost": r["lost"],
+            "other_cores_busy": r["other_cores_busy"],
+        }
+        for r in runs
+    ]
+    kept["lost_in_all_runs"] = sum(r["lost"] for r in runs)
+    return kept
+
+
 def start_profilers(mode: Mode, scenario: Scenario, tag: str) -> list[subprocess.Popen]:
     py_spy = os.environ.get("PY_SPY") or shutil.which("py-spy")
     if not py_spy:
@@ -733,21 +779,13 @@ def main() -> int:
                     f"{name}: {scenario.name} ({scenario.rooms} × {scenario.size} at "
                     f"{scenario.rate:g}/s per room, {DURATION:g} s)"
                 )
-                # On a shared machine other work can swamp a run: repeat it (BENCH_RETRIES
-                # times at most) while more than BUSY_LIMIT cores did somebody else's work,
-                # and keep the quietest attempt. Every attempt is logged.
-                attempts = []
-                for _attempt in range(1 + RETRIES):
-                    result = run_scenario(mode, scenario, tag)
-                    attempts.append(result)
-                    log("  " + report.one_line(result))
-                    time.sleep(1.0)
-                    if result["other_cores_busy"] <= BUSY_LIMIT:
-                        break
-                result = min(attempts, key=lambda r: r["other_cores_busy"])
-                result["attempts"] = len(attempts)
+                runs = [
+                    quietest_attempt(mode, scenario, tag)
+                    for _run in range(REPEATS if scenario.repeated else 1)
+                ]
+                result = median_run(runs)
                 # Memory grows only the first time this many sockets connect.
-                result["kb_per_socket"] = attempts[0]["kb_per_socket"]
+                result["kb_per_socket"] = runs[0]["kb_per_socket"]
                 entry["scenarios"][scenario.name] = result
         except Exception as error:  # noqa: BLE001 - reported, and the other modes still run
             entry["error"] = f"{type(error).__name__}: {error}"
