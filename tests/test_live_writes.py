@@ -93,6 +93,27 @@ def test_a_resent_save_is_applied_once_and_answered_alike(people):
     assert value(conversation).version == 1
 
 
+def test_saves_sent_back_to_back_are_each_applied_in_the_order_they_were_sent(people):
+    """Fast typing: the page sends its next save before the answer to the last one arrives."""
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+    texts = [f"Versie {n} van de tekst" for n in range(1, 6)]
+
+    async def scenario():
+        (comm,) = await ready_sockets(conversation, writer)
+        for version, text in enumerate(texts):
+            await comm.send_to(text_data=save_frame(text, version, op=f"op-volgorde{version}"))
+        answers = [await answer_to(comm) for _ in texts]
+        assert [(a["type"], a["version"], a["text"]) for a in answers] == [
+            ("saved", version + 1, text) for version, text in enumerate(texts)
+        ]
+        await comm.disconnect()
+
+    run(scenario)
+    assert value(conversation).text == texts[-1]
+    assert value(conversation).version == len(texts)
+
+
 def test_a_form_post_of_a_save_that_arrived_over_the_socket_is_not_applied_again(people):
     """The page may resend over HTTP what reached the server over a socket that then broke."""
     conversation = people["conversation"]

@@ -48,13 +48,11 @@ CLOSE_SESSION_ENDED = 4401
 
 
 class ConversationConsumer(AsyncWebsocketConsumer):
-    # No channel layer per socket: the hub fans out (see hub.py).
-    channel_layer_alias = "__unused__"
-
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        # Channels' own loop waits on the client and a channel layer together, through a new
-        # task and an asyncio.wait for every frame. With no channel layer that is one source:
-        # each frame is awaited and handled here, in the socket's own task, in order as before.
+        # No channel layer per socket: the hub fans out (see hub.py). Channels' own loop waits
+        # on the client and a channel layer together, through a new task and an asyncio.wait
+        # for every frame; with the client as the only source, each frame is awaited and
+        # handled here, in the socket's own task, one after the other as before.
         self.scope = scope
         self.channel_layer = None
         self.base_send = send
