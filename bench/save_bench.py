@@ -11,7 +11,8 @@ previous one made, and reports:
   server, where other sockets' work runs between two saves of a conversation;
 - idle: the median CPU time of a save after the process slept 10 ms and 100 ms (--spaced
   saves each): a server between edits. On a virtual machine the caches are cold after such a
-  pause, and the same code takes several times its hot CPU time (docs/performance.md);
+  pause, and the same code takes several times its hot CPU time (docs/performance.md); and
+  the median wall time of those saves, which on PostgreSQL includes its round trips;
 - with --profile, the functions that take the most time (cProfile, cumulative).
 
 Run from the repository root (a throwaway SQLite database in a temporary directory, or in
@@ -112,13 +113,15 @@ def main() -> None:
         save()
         cold.append(time.process_time() - started)
 
-    idle = {}
+    idle: dict[float, list[float]] = {}
+    idle_wall: dict[float, list[float]] = {}
     for pause in (0.010, 0.100):
-        idle[pause] = []
+        idle[pause], idle_wall[pause] = [], []
         for _ in range(args.spaced):
             time.sleep(pause)
-            started = time.process_time()
+            started, wall_started = time.process_time(), time.perf_counter()
             save()
+            idle_wall[pause].append(time.perf_counter() - wall_started)
             idle[pause].append(time.process_time() - started)
 
     print(f"database: {connection.vendor}; statements per save: {len(queries.captured_queries)}")
@@ -136,6 +139,14 @@ def main() -> None:
             for pause, times in idle.items()
         )
         + f" asleep (median of {args.spaced} each)"
+    )
+    print(
+        "idle wall time: "
+        + ", ".join(
+            f"{1000 * statistics.median(times):.3f} ms after {1000 * pause:.0f} ms"
+            for pause, times in idle_wall.items()
+        )
+        + " asleep (median; with PostgreSQL the round trips add to the CPU time)"
     )
 
     if args.profile:

@@ -465,6 +465,26 @@ def test_the_facilitator_writes_in_a_locked_field_on_the_plain_path(people, set_
     assert value(people["conversation"]).text == "Tweede versie"
 
 
+def test_on_postgresql_a_connection_prepares_the_plain_saves_statements(people):
+    """PostgreSQL then stops parsing and planning them for every save (settings.py)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("only PostgreSQL prepares statements")
+    participant = people["participant"]
+    version = actions.set_field(participant, FIELD, "Versie 0", 0).version
+    for n in range(1, 8):
+        answer = live_writes.save_text(
+            participant.pk, participant.conversation_id, FIELD, f"Versie {n}", version, f"op-p{n}"
+        )
+        assert answer["type"] == "saved"
+        version = answer["version"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any(s.startswith('UPDATE "worksheets_fieldvalue"') for s in prepared), prepared
+    assert any(s.startswith('INSERT INTO "conversations_event"') for s in prepared), prepared
+    assert value(people["conversation"]).text == "Versie 7"
+
+
 @pytest.mark.parametrize(
     "case",
     [
