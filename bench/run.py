@@ -716,6 +716,7 @@ def environment() -> dict:
                 "websockets",
                 "httptools",
                 "redis",
+                "hiredis",
                 "psycopg",
             )
         },
