@@ -481,7 +481,7 @@ def test_on_postgresql_a_connection_prepares_the_plain_saves_statements(people):
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [statement for (statement,) in cursor.fetchall()]
     assert any(s.startswith('UPDATE "worksheets_fieldvalue"') for s in prepared), prepared
-    assert any(s.startswith('INSERT INTO "conversations_event"') for s in prepared), prepared
+    assert any('INSERT INTO "conversations_event"' in s for s in prepared), prepared
     assert value(people["conversation"]).text == "Versie 7"
 
 

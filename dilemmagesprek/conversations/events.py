@@ -146,14 +146,21 @@ def active_member(member_id: str) -> Member | None:
 
 def _append(conversation: Conversation, event: Event) -> None:
     """Store the conversation's raised `last_seq` and insert the event."""
-    rows.update(conversation, ["last_seq"])
     db = connections[DEFAULT_DB_ALIAS]  # this thread's connection, not the proxy
     meta = Event._meta
     # The same conversions as Model.save: auto_now_add, JSON, dates, foreign keys.
     values = [field.get_db_prep_save(field.pre_save(event, True), db) for field in _event_fields()]
-    if db.features.can_return_columns_from_insert:
+    if db.vendor == "postgresql":
+        # One round trip instead of two: the UPDATE rides along as a WITH clause of the
+        # INSERT (docs/performance.md, twelfth round). SQLite has no data-modifying WITH,
+        # and no round trips to save.
+        params = [conversation.last_seq, conversation.pk, *values]
+        event.pk = rows.execute(db, _append_sql(), params).fetchone()[0]
+    elif db.features.can_return_columns_from_insert:
+        rows.update(conversation, ["last_seq"])
         event.pk = rows.execute(db, _insert_sql(returning=True), values).fetchone()[0]
     else:
+        rows.update(conversation, ["last_seq"])
         cursor = rows.execute(db, _insert_sql(returning=False), values)
         event.pk = db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
     event._state.adding = False
@@ -176,6 +183,20 @@ def _insert_sql(returning: bool) -> str:
         f"VALUES ({', '.join(['%s'] * len(columns))})"
     )
     return (sql + f" RETURNING {quote(meta.pk.column)}") if returning else sql
+
+
+@functools.cache
+def _append_sql() -> str:
+    """PostgreSQL: `last_seq` and the event in one statement (last_seq, conversation id, the
+    event's values)."""
+    quote = connection.ops.quote_name
+    conversations = Conversation._meta
+    raise_seq = (
+        f"UPDATE {quote(conversations.db_table)} "  # noqa: S608
+        f"SET {quote(conversations.get_field('last_seq').column)} = %s "
+        f"WHERE {quote(conversations.pk.column)} = %s"
+    )
+    return f"WITH raised AS ({raise_seq}) {_insert_sql(returning=True)}"
 
 
 def record(
