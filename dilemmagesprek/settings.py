@@ -143,7 +143,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbo
     "DATABASE_PREPARED_STATEMENTS", True
 ):
     # Parameters sent apart from the statement let psycopg prepare what a connection runs
-    # over and over (a live save's five statements, on the sockets' one connection), so
+    # over and over (a live save's statements, on the sockets' one connection), so
     # PostgreSQL stops parsing and planning them each time: in process a save after a pause
     # took 2.67 instead of 3.12 ms (docs/performance.md, twelfth round). A pooler in
     # transaction mode (PgBouncer before 1.21) cannot keep prepared statements; 0 gives
