@@ -146,7 +146,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbo
     # over and over (a live save's statements, on the sockets' one connection), so
     # PostgreSQL stops parsing and planning them each time: in process a save after a pause
     # took 2.67 instead of 3.12 ms (docs/performance.md, twelfth round). A pooler in
-    # transaction mode (PgBouncer before 1.21) cannot keep prepared statements; 0 gives
+    # transaction mode may not keep prepared statements (docs/configuration.md); 0 gives
     # Django's default, parameters merged into the text.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
