@@ -137,11 +137,10 @@ SQLITE_OPTIONS = {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=10000;"
     ),
 }
+_postgres = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbool(
-    "DATABASE_PREPARED_STATEMENTS", True
-):
+if _postgres and envbool("DATABASE_PREPARED_STATEMENTS", True):
     # Parameters sent apart from the statement let psycopg prepare what a connection runs
     # over and over (a live save's statements, on the sockets' one connection), so
     # PostgreSQL stops parsing and planning them each time: in process a save after a pause
@@ -151,10 +150,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and envbo
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         server_side_binding=True, prepare_threshold=5
     )
-if (
-    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    and envint("DATABASE_POOL_SIZE", 0) > 0
-):
+if _postgres and envint("DATABASE_POOL_SIZE", 0) > 0:
     # A bounded pool per process (opt-in): every request runs in a thread of its own under
     # ASGI, so without one each request opens a connection and busy moments run PostgreSQL
     # out of them ("too many clients"). A request that finds the pool empty waits for a

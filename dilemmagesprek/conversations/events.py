@@ -156,13 +156,13 @@ def _append(conversation: Conversation, event: Event) -> None:
         # and no round trips to save.
         params = [conversation.last_seq, conversation.pk, *values]
         event.pk = rows.execute(db, _append_sql(), params).fetchone()[0]
-    elif db.features.can_return_columns_from_insert:
-        rows.update(conversation, ["last_seq"])
-        event.pk = rows.execute(db, _insert_sql(returning=True), values).fetchone()[0]
     else:
         rows.update(conversation, ["last_seq"])
-        cursor = rows.execute(db, _insert_sql(returning=False), values)
-        event.pk = db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
+        if db.features.can_return_columns_from_insert:
+            event.pk = rows.execute(db, _insert_sql(returning=True), values).fetchone()[0]
+        else:
+            cursor = rows.execute(db, _insert_sql(returning=False), values)
+            event.pk = db.ops.last_insert_id(cursor, meta.db_table, meta.pk.column)
     event._state.adding = False
     event._state.db = db.alias
 
