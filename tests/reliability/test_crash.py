@@ -1,9 +1,15 @@
-"""Crash: the server is SIGKILLed in the middle of a session and started again.
+"""Crash and restart: the server is stopped in the middle of a session and started again.
+
+Stopped two ways: SIGKILL (a crash: nothing is closed, nothing finishes) and SIGTERM (what
+`systemctl restart` sends for an upgrade, docs/operations.md: the server must close its
+sockets and exit by itself, within seconds, so the restart does not wait for the service
+manager's kill).
 
 Three writers post without pause (two each own a text field, one adds cards, which a resend
 would duplicate if operation ids did not hold), an observer holds a socket. When all writers
 have a post in flight the server process gets SIGKILL; each writer's unanswered post stays
-pending in its memory, as live.js keeps an unsent form. The server is started again on the
+pending in its memory, as live.js keeps an unsent form (after a SIGTERM a post may also be
+answered before the server exits; the next one is refused). The server is started again on the
 same port and data (SQLite in its data directory; PostgreSQL + Redis in `make test`'s second
 pass); each writer resends its pending post with the ORIGINAL operation id and then goes on.
 
@@ -17,8 +23,11 @@ pass); each writer resends its pending post with the ORIGINAL operation id and t
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+
+import pytest
 
 from tests.reliability.harness import (
     Browser,
@@ -39,9 +48,11 @@ from tests.reliability.harness import (
 BEFORE_KILL = 8  # acknowledged posts per writer before the kill may come
 AFTER_RESTART = 5  # posts per writer after its resend
 RESUME_WITHIN = 5.0  # seconds from "server answers again" to the socket's `ready`
+STOP_WITHIN = 5.0  # seconds from SIGTERM to the process's exit
 
 
-def test_sigkill_mid_session(stack: Stack, start_server) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
+def test_server_stopped_mid_session(stack: Stack, start_server, sig: signal.Signals) -> None:
     (server,) = start_server(stack, "server", wait=False)
     username, password = stack.create_facilitator()
     server.wait_ready()
@@ -79,9 +90,13 @@ def test_sigkill_mid_session(stack: Stack, start_server) -> None:
     catch = time.monotonic() + 2
     while time.monotonic() < catch and not all(w.in_flight for w in writers):
         time.sleep(0.0005)
-    server.kill()
+    signalled_at = time.monotonic()
+    server.kill(sig)
     killed_at = time.monotonic()
     seq_at_kill = sock.last_seq
+    stopped_in = killed_at - signalled_at
+    if sig == signal.SIGTERM:
+        assert stopped_in <= STOP_WITHIN, f"the server took {stopped_in:.1f}s to stop"
 
     # Down: every writer ends up with exactly one pending post (in flight or refused).
     assert wait_until(lambda: all(w.pending or w.failure for w in writers), 10)
@@ -142,6 +157,11 @@ def test_sigkill_mid_session(stack: Stack, start_server) -> None:
     assert sock.wait_for_seq(final_seq, 15), f"socket stuck at {sock.last_seq} of {final_seq}"
     sock.stop()
     assert_stream_complete(sock, events)
+    if sig == signal.SIGTERM:
+        # The socket was closed by the server, as a restart (1012) or going away (1001), not
+        # cut off: the page reconnects on its own without showing an error.
+        cut = [c for c in sock.connections if c.opened_at < signalled_at][-1]
+        assert cut.close_code in (1001, 1012), f"closed with {cut.close_code}"
     first = next(c for c in sock.connections if c.opened_at >= killed_at)
     assert first.hello >= seq_at_kill, "the socket did not resume from its own cursor"
     missed = list(range(first.hello + 1, missed_up_to + 1))
@@ -150,7 +170,8 @@ def test_sigkill_mid_session(stack: Stack, start_server) -> None:
     )
 
     print(
-        f"\ncrash: acked before kill {len(acked_before)}, pending {len(pending)} "
+        f"\n{sig.name}: stopped in {stopped_in:.2f}s, acked before kill {len(acked_before)}, "
+        f"pending {len(pending)} "
         f"(of which committed before the kill: {committed_unacked or 'none'}), "
         f"socket resumed {resumed_in:.2f}s after the server answered, "
         f"connections {len(sock.connections)}, final seq {final_seq}"

@@ -5,17 +5,21 @@ database made for this test, and REDIS_URL) each hold two sockets; every socket 
 both addresses, its own server's first.
 
 - An edit posted through A appears on B's sockets, and one posted through B on A's.
-- Then two writers post continuously, one through each process, and A gets SIGKILL. A's
-  sockets move to B by themselves and, after hello with their last seq, have every event;
-  A's writer resends its unanswered post to B with its original operation id and it is
-  applied exactly once (the operation id holds across processes: it is a database
-  constraint, not a process's memory).
+- Then two writers post continuously, one through each process, and A is stopped: by SIGKILL
+  (a crash) or by SIGTERM (a rolling restart, docs/operations.md: A closes its sockets and
+  exits within seconds). A's sockets move to B by themselves and, after hello with their
+  last seq, have every event; A's writer resends its unanswered post to B with its original
+  operation id and it is applied exactly once (the operation id holds across processes: it
+  is a database constraint, not a process's memory).
 """
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+
+import pytest
 
 from tests.reliability.harness import (
     Browser,
@@ -35,6 +39,7 @@ from tests.reliability.harness import (
 
 SEEN_WITHIN = 5.0  # seconds for an edit to reach a socket on the other process
 MOVED_WITHIN = 5.0  # seconds from the kill to a killed server's socket replaying on the other
+STOP_WITHIN = 5.0  # seconds from SIGTERM to the process's exit
 BEFORE_KILL = 6
 AFTER_KILL = 5
 
@@ -49,7 +54,10 @@ def post_edit(browser: Browser, conversation_id: str, key: str, text: str) -> No
     assert response.status == 303, f"{response.status}: {response.body[:1000]}"
 
 
-def test_two_processes_one_conversation(pg_stack: Stack, start_server) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
+def test_two_processes_one_conversation(
+    pg_stack: Stack, start_server, sig: signal.Signals
+) -> None:
     stack = pg_stack
     server_a, server_b = start_server(stack, "a", "b", wait=False)
     username, password = stack.create_facilitator()
@@ -114,8 +122,12 @@ def test_two_processes_one_conversation(pg_stack: Stack, start_server) -> None:
         len(w.acked) for w in writers
     ]
     wait_until(lambda: writers[0].in_flight, 2, every=0.0005)
-    server_a.kill()
+    signalled_at = time.monotonic()
+    server_a.kill(sig)
     killed_at = time.monotonic()
+    if sig == signal.SIGTERM:
+        stopped_in = killed_at - signalled_at
+        assert stopped_in <= STOP_WITHIN, f"A took {stopped_in:.1f}s to stop"
     assert wait_until(lambda: writers[0].pending is not None or writers[0].failure, 10)
     time.sleep(1)  # B's writer goes on for a while after the kill
     stop.set()
@@ -129,6 +141,10 @@ def test_two_processes_one_conversation(pg_stack: Stack, start_server) -> None:
         assert moved and all(c.url == server_b.ws_url for c in moved), sock.name
         ready_at = sock.wait_ready(MOVED_WITHIN, after=killed_at)
         assert ready_at is not None and ready_at - killed_at <= MOVED_WITHIN, sock.name
+        if sig == signal.SIGTERM:
+            # Closed by A as a restart (1012) or going away (1001), not cut off.
+            cut = [c for c in sock.connections if c.opened_at < signalled_at][-1]
+            assert cut.close_code in (1001, 1012), (sock.name, cut.close_code)
 
     events = stack.events(conversation_id)
     final_seq = stack.last_seq(conversation_id)
@@ -152,7 +168,8 @@ def test_two_processes_one_conversation(pg_stack: Stack, start_server) -> None:
 
     resent = by_op[writers[0].resent[0].op]["seq"]
     print(
-        f"\nscale-out: final seq {final_seq}; A's unanswered post is seq {resent}; gaps seen "
+        f"\nscale-out, A stopped by {sig.name}: final seq {final_seq}; "
+        f"A's unanswered post is seq {resent}; gaps seen "
         f"(had, got) { {s.name: s.gaps for s in sockets} }; connections "
         f"{ {s.name: len(s.connections) for s in sockets} }"
     )
