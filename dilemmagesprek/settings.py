@@ -174,6 +174,10 @@ WORKERS = envint("WORKERS", 1)
 # turn before the next is answered 503 at once (ops/inflight.py, docs/configuration.md).
 REQUESTS_IN_FLIGHT = envint("REQUESTS_IN_FLIGHT", 4)
 REQUESTS_WAITING = envint("REQUESTS_WAITING", 200)
+# Every open socket is pinged this often, and closed when its pong is this late: a laptop
+# that was shut or a phone that lost its network leaves no closing handshake, and only this
+# takes it off the list of who is here (uvicorn's own default, 20 s).
+WS_PING_SECONDS = envint("WS_PING_SECONDS", 20)
 # Live updates do not use a Channels layer: each process fans events out to its own sockets,
 # and with REDIS_URL set the processes share events over one Redis pub/sub channel
 # (dilemmagesprek/realtime/delivery.py; docs/performance.md says why).

@@ -500,6 +500,8 @@ class LiveSocket:
         self.forbidden = False
         # The newest version of each text field this client's screen has shown.
         self.field_versions: dict[str, int] = {}
+        # Who is here, as each `presence` frame listed them (member ids), oldest first.
+        self.presence: list[set[str]] = []
         self._stop = threading.Event()
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name=f"socket-{name}", daemon=True)
@@ -623,6 +625,9 @@ class LiveSocket:
         elif kind == "ready":
             conn.ready_at = time.monotonic()
             conn.ready_seq = frame["seq"]
+            self._notify()
+        elif kind == "presence":
+            self.presence.append({member["id"] for member in frame["members"]})
             self._notify()
         elif kind == "resync":
             conn.resyncs.append(frame["seq"])

@@ -130,6 +130,9 @@ class Command(BaseCommand):
             # Our live messages are small: per-message compression would cost CPU and a
             # compression context per open socket for little gain.
             ws_per_message_deflate=False,
+            # A client gone without a closing handshake is found by its missing pong.
+            ws_ping_interval=settings.WS_PING_SECONDS,
+            ws_ping_timeout=settings.WS_PING_SECONDS,
             # Each worker starts its background work (ops/lifespan.py) before it serves.
             lifespan="on",
             # uvicorn's access log prints full paths, and invite tokens and join codes travel
