@@ -72,8 +72,6 @@ def test_vanished_client_leaves_presence(stack: Stack, start_server) -> None:
         gone = sock.wait(lambda: leaver_id not in sock.presence[-1], GONE_WITHIN)
         gone_in = time.monotonic() - frozen_at
         assert gone, f"the vanished member was still listed as here after {GONE_WITHIN:.0f}s"
-        # Found by its missing pong: not before one ping interval has passed.
-        assert gone_in >= PING_SECONDS, f"left after {gone_in:.1f}s, before any ping was due"
         assert sock.presence[-1] == here_before, "the others' presence changed as well"
         assert not sock.errors, sock.errors
         print(f"\nvanished client: off the presence list {gone_in:.2f}s after it froze")
