@@ -79,4 +79,3 @@ def test_vanished_client_leaves_presence(stack: Stack, start_server) -> None:
         client.kill()
         client.wait(timeout=10)
         sock.stop()
-
