@@ -45,6 +45,11 @@ TYPING_INTERVAL = 1.0
 # that expired or was logged out elsewhere stops receiving within this time.
 RECHECK_SECONDS = 60
 CLOSE_SESSION_ENDED = 4401
+# An event that arrives ahead of an earlier one waits this long for it before the socket
+# fetches the gap from the database. In scale-out the writing process hands its own events
+# to its sockets at once, while another process's event comes through Redis: when two
+# processes write one conversation at nearly the same moment, the later event can arrive first.
+GAP_WAIT_SECONDS = 0.05
 
 
 class ConversationConsumer(AsyncWebsocketConsumer):
@@ -87,6 +92,9 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         self.sent_seq = 0
         self.replaying = True  # until the client's hello has been answered
         self.buffer: list[tuple[int, str]] = []
+        # Events that came ahead of a gap (GAP_WAIT_SECONDS), and the timer of that wait.
+        self.early: dict[int, str] = {}
+        self.gap_timer: asyncio.TimerHandle | None = None
         # Frames that wait for the writer task: behind a send that had to wait (the client's
         # buffer is full), or the end of the socket (None). See _send_now.
         self.queue: asyncio.Queue[str | eager.Started | None] = asyncio.Queue()
@@ -101,6 +109,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if hasattr(self, "writer"):
             hub.remove(self)
+            self._stop_waiting_for_gap()
             self.writer.cancel()
             self.rechecker.cancel()
             try:
@@ -178,20 +187,28 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             if len(self.buffer) > MAX_QUEUED:
                 self.kick(CLOSE_TOO_SLOW)
             return
-        if seq <= self.sent_seq:
-            return
+        if seq <= self.sent_seq or seq in self.early:
+            return  # sent already: a second copy (the writing process's own, from Redis)
         if seq > self.sent_seq + 1:
-            # An event went missing on the way (a lost publish, two workers publishing out of
-            # order): fetch the gap from the database instead of making the client reconnect.
-            self.resync()
+            # An earlier event is missing: still on its way, or lost (a publish that failed).
+            self.early[seq] = frame
+            if len(self.early) > MAX_QUEUED:
+                self.resync()
+            elif self.gap_timer is None:
+                self.gap_timer = asyncio.get_running_loop().call_later(
+                    GAP_WAIT_SECONDS, self._gap_not_filled
+                )
             return
         self._enqueue(seq, frame)
+        if self.early:
+            self._send_early()
 
     def kick(self, code: int = CLOSE_FORBIDDEN) -> None:
         self.queue.put_nowait(None)
         self.close_code = code
 
     def resync(self) -> None:
+        self._stop_waiting_for_gap()  # the replay fetches what they hold
         if not self.replaying:
             # Marked at once, not when the task starts: a second gap (or the reconciler) in
             # between would start a second replay, and both would send the same events.
@@ -199,6 +216,26 @@ class ConversationConsumer(AsyncWebsocketConsumer):
             asyncio.get_running_loop().create_task(self._replay(self.sent_seq, hello=False))
 
     # --- internals --------------------------------------------------------------------------
+
+    def _gap_not_filled(self) -> None:
+        # Lost on the way: fetch the gap from the database instead of making the client
+        # reconnect.
+        self.gap_timer = None
+        self.resync()
+
+    def _send_early(self) -> None:
+        """Send the held events that now follow on; stop waiting once none is held (while
+        one is, there is another gap, and the timer goes on)."""
+        while (frame := self.early.pop(self.sent_seq + 1, None)) is not None:
+            self._enqueue(self.sent_seq + 1, frame)
+        if not self.early:
+            self._stop_waiting_for_gap()
+
+    def _stop_waiting_for_gap(self) -> None:
+        self.early.clear()
+        if self.gap_timer is not None:
+            self.gap_timer.cancel()
+            self.gap_timer = None
 
     def _enqueue_ephemeral(self, frame: str) -> None:
         if self.queue.qsize() < MAX_QUEUED:
