@@ -1,26 +1,106 @@
-"""Getting events to the sockets in order (the consumer's `push`): each socket sends every
-event once, in order, holding one that overtook an earlier one until that one comes (or
-reading it from the database)."""
+"""Getting events to the sockets in order (realtime/delivery.py, the consumer's `push`): in
+scale-out the process that wrote an event gives it to its own sockets without a trip through
+Redis and publishes it for the other processes; each socket sends every event once, in order,
+holding one that overtook an earlier one until that one comes (or reading it from the
+database)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 
 import pytest
+import redis.asyncio as aioredis
 from channels.db import database_sync_to_async
 
 from dilemmagesprek.conversations import events
 from dilemmagesprek.conversations.models import Event
-from dilemmagesprek.realtime import consumers
+from dilemmagesprek.realtime import consumers, delivery, presence
 from dilemmagesprek.realtime.hub import hub
 from dilemmagesprek.realtime.protocol import event_frame
 from dilemmagesprek.worksheets import actions
 from tests import test_realtime
+from tests.test_live_writes import answer_to, save_frame
 from tests.test_realtime import ready_sockets, receive, run, session_cookie_for_member
 
 people = test_realtime.people
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+
+@pytest.fixture
+def fresh_redis_clients():
+    """Clients made for the test's Redis address, or its event loop, must not outlive it."""
+
+    def forget() -> None:
+        presence._client.cache_clear()
+        delivery._redis.cache_clear()
+
+    forget()
+    yield
+    forget()
+
+
+def test_a_save_reaches_its_own_process_s_sockets_while_redis_is_away(
+    people, settings, fresh_redis_clients
+):
+    # Scale-out mode, with nothing listening at the Redis address: the writer's process
+    # still shows the edit to everyone connected to it, at once.
+    settings.REDIS_URL = "redis://127.0.0.1:9/0"
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+    reader = session_cookie_for_member(people["facilitator"])
+
+    async def scenario():
+        comms = await ready_sockets(conversation, writer, reader)
+        await comms[0].send_to(text_data=save_frame("Zonder Redis", 0))
+        assert (await answer_to(comms[0]))["type"] == "saved"
+        pushed = await receive(comms[1])
+        assert (pushed["event"], pushed["seq"]) == ("field.updated", conversation.last_seq + 1)
+        assert pushed["data"]["text"] == "Zonder Redis"
+        for comm in comms:
+            await comm.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="needs Redis")
+def test_a_socket_save_is_published_for_the_other_processes(people, fresh_redis_clients):
+    conversation = people["conversation"]
+    writer = session_cookie_for_member(people["participant"])
+
+    async def scenario():
+        listener = aioredis.from_url(REDIS_URL)
+        channel = listener.pubsub(ignore_subscribe_messages=True)
+        await channel.subscribe(delivery.CHANNEL)
+        try:
+            comms = await ready_sockets(conversation, writer)
+            await comms[0].send_to(text_data=save_frame("Voor de anderen", 0))
+            assert (await answer_to(comms[0]))["type"] == "saved"
+            deadline = asyncio.get_running_loop().time() + 3
+            while True:  # presence notices (sequence number 0) come by on the channel too
+                assert asyncio.get_running_loop().time() < deadline, "nothing was published"
+                # None for the subscription's own confirmation, which is skipped.
+                message = await channel.get_message(timeout=0.5)
+                if message is None:
+                    continue
+                header, _, frame = message["data"].decode().partition("\n")
+                conversation_id, seq, kick = header.split(" ")
+                if seq != "0":
+                    break
+            assert (conversation_id, kick) == (conversation.pk, "-")
+            assert int(seq) == conversation.last_seq + 1
+            assert json.loads(frame)["data"]["text"] == "Voor de anderen"
+            await comms[0].disconnect()
+        finally:
+            await channel.aclose()
+            await listener.aclose()
+
+    run(scenario)
+
 
 @pytest.fixture
 def replays(monkeypatch) -> list[tuple]:

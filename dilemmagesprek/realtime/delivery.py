@@ -2,7 +2,10 @@
 
 Embedded mode (no REDIS_URL): there is one process, so the event goes straight to its hub.
 Scale-out (REDIS_URL): the event is published once on one Redis pub/sub channel; every process
-listens to that channel once and hands frames to its own hub.
+listens to that channel once and hands frames to its own hub. The process that wrote the event
+also hands it to its own hub at once, as the embedded mode does: its sockets do not wait for
+the message to come back through the listener, and get it even while Redis is away. When the
+message does come back, each socket drops it as one it already sent (by sequence number).
 
 Pub/sub is at-most-once. That is fine: the event log in the database is the source of truth,
 clients detect gaps by sequence number, and after the listener reconnects every local socket
@@ -36,12 +39,24 @@ def deliver_event(event: Event) -> None:
     """Subscriber of conversations.events: called after commit, in the writing thread."""
     frame = event_frame(event)
     kick = event.data.get("id") if event.type == "member.removed" else None
+    args = (event.conversation_id, event.seq, frame, kick)
     if settings.REDIS_URL:
-        header = f"{event.conversation_id} {event.seq} {kick or '-'}\n"
-        _redis().publish(CHANNEL, header + frame)
-    elif not database_thread.hand_back(hub.deliver, event.conversation_id, event.seq, frame, kick):
+        # The other processes first: the publish leaves before this process's own fan-out.
+        # A failed publish is logged by events.publish, and the other processes' reconciler
+        # replays the event; this process's sockets get it either way.
+        try:
+            _redis().publish(CHANNEL, f"{event.conversation_id} {event.seq} {kick or '-'}\n{frame}")
+        finally:
+            _deliver_here(*args)
+    else:
+        _deliver_here(*args)
+
+
+def _deliver_here(conversation_id: str, seq: int, frame: str, kick: str | None) -> None:
+    # From a socket's save: with the wake-up of the event loop that hands back its answer.
+    if not database_thread.hand_back(hub.deliver, conversation_id, seq, frame, kick):
         # Written by a request (or anything but a socket): its own wake-up of the event loop.
-        hub.deliver_threadsafe(event.conversation_id, event.seq, frame, kick)
+        hub.deliver_threadsafe(conversation_id, seq, frame, kick)
 
 
 @cache
@@ -55,6 +70,8 @@ def _redis() -> redis.Redis:
 
 async def send_ephemeral(conversation_id: str, frame: str) -> None:
     """Presence and typing: not events, not logged, not replayed; sequence number 0."""
+    # Not handed to this process's hub as well in scale-out: these are not numbered, so a
+    # socket could not tell the copy that comes back from Redis from a new notice.
     if settings.REDIS_URL:
         await presence._client().publish(CHANNEL, f"{conversation_id} 0 -\n{frame}")
     else:
