@@ -125,6 +125,8 @@ def socket_for(client: StalledClient) -> ConversationConsumer:
     socket.close = client.close  # type: ignore[method-assign]
     socket.sent_seq = 0
     socket.replaying = False
+    socket.early = {}
+    socket.gap_timer = None
     socket.queue = asyncio.Queue()
     socket.writing = False
     socket.writer = asyncio.create_task(socket._write())
