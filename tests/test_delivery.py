@@ -54,7 +54,7 @@ def test_a_save_reaches_its_own_process_s_sockets_while_redis_is_away(
     people, settings, fresh_redis_clients
 ):
     # Scale-out mode, with nothing listening at the Redis address: the writer's process
-    # still shows the edit to everyone connected to it, at once.
+    # still shows the edit to everyone connected to it, once the publish has failed.
     settings.REDIS_URL = "redis://127.0.0.1:9/0"
     conversation = people["conversation"]
     writer = session_cookie_for_member(people["participant"])
