@@ -188,7 +188,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
                 self.kick(CLOSE_TOO_SLOW)
             return
         if seq <= self.sent_seq or seq in self.early:
-            return  # sent already: a second copy (the writing process's own, from Redis)
+            return  # sent or held already: a second copy (the writing process's, from Redis)
         if seq > self.sent_seq + 1:
             # An earlier event is missing: still on its way, or lost (a publish that failed).
             self.early[seq] = frame
