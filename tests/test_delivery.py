@@ -145,23 +145,37 @@ def two_events(people) -> list[Event]:
     return list(newest[:2])[::-1]
 
 
-def test_an_event_that_overtakes_an_earlier_one_is_held_until_that_one_comes(
-    people, replays, monkeypatch
-):
+@pytest.fixture
+def by_hand(people, monkeypatch):
+    """A ready socket of the facilitator and two committed events that only the test hands
+    to the hub (awaited inside the test's event loop)."""
     monkeypatch.setattr(events, "subscribers", [])
-    conversation = people["conversation"]
     reader = session_cookie_for_member(people["facilitator"])
 
-    async def scenario():
-        [comm] = await ready_sockets(conversation, reader)
+    async def make():
+        [comm] = await ready_sockets(people["conversation"], reader)
         first, second = await database_sync_to_async(two_events)(people)
+        return comm, first, second
+
+    return make
+
+
+def hand_over(event: Event) -> None:
+    hub.deliver(event.conversation_id, event.seq, event_frame(event))
+
+
+def test_an_event_that_overtakes_an_earlier_one_is_held_until_that_one_comes(
+    by_hand, replays
+):
+    async def scenario():
+        comm, first, second = await by_hand()
         read_before = len(replays)
-        hub.deliver(conversation.pk, second.seq, event_frame(second))
+        hand_over(second)
         await asyncio.sleep(consumers.GAP_WAIT_SECONDS / 5)
-        hub.deliver(conversation.pk, first.seq, event_frame(first))
+        hand_over(first)
         # And the second copies, as Redis brings back the writing process's own events.
-        hub.deliver(conversation.pk, first.seq, event_frame(first))
-        hub.deliver(conversation.pk, second.seq, event_frame(second))
+        hand_over(first)
+        hand_over(second)
         assert [(await receive(comm))["seq"] for _ in range(2)] == [first.seq, second.seq]
         assert await more_events(comm, consumers.GAP_WAIT_SECONDS * 3) == []
         assert len(replays) == read_before, "it read the database although nothing was lost"
@@ -170,16 +184,11 @@ def test_an_event_that_overtakes_an_earlier_one_is_held_until_that_one_comes(
     run(scenario)
 
 
-def test_an_event_lost_on_the_way_is_read_from_the_database(people, replays, monkeypatch):
-    monkeypatch.setattr(events, "subscribers", [])
-    conversation = people["conversation"]
-    reader = session_cookie_for_member(people["facilitator"])
-
+def test_an_event_lost_on_the_way_is_read_from_the_database(by_hand, replays):
     async def scenario():
-        [comm] = await ready_sockets(conversation, reader)
-        first, second = await database_sync_to_async(two_events)(people)
+        comm, first, second = await by_hand()
         read_before = len(replays)
-        hub.deliver(conversation.pk, second.seq, event_frame(second))  # the first never comes
+        hand_over(second)  # the first never comes
         frames = [await receive(comm) for _ in range(2)]
         assert [(f["seq"], f["data"]["text"]) for f in frames] == [
             (first.seq, "Eerst dit"), (second.seq, "Dan dat")
