@@ -125,6 +125,8 @@ class Bench:
         self.duration = float(plan["duration"])
         n_edits = max(1, int(self.duration * self.rate))
         self.latencies: list[float] = []
+        # Scale-out: frames on a socket of the writer's own process, and on the other's.
+        self.latencies_by_process: dict[str, list[float]] = {"writer's": [], "other": []}
         self.close_reasons: dict[str, int] = {}
         self.finished = False
         self.rooms: list[Room] = []
@@ -205,6 +207,8 @@ class Bench:
         receiver.seen[k] = now
         receiver.count += 1
         self.latencies.append(now - room.t0[k])
+        side = "writer's" if receiver.port == room.sender_port else "other"
+        self.latencies_by_process[side].append(now - room.t0[k])
         return True
 
     async def receive(self, receiver: Receiver) -> None:
@@ -634,6 +638,11 @@ class Bench:
             # itself is the bottleneck and the figures say more about it than the server.
             "client_cpu_share": round(self.client_cpu_share, 2),
             "latency_ms": stats(self.latencies),
+            "latency_by_process_ms": {
+                side: stats(samples)
+                for side, samples in self.latencies_by_process.items()
+                if samples and len(samples) < len(self.latencies)
+            },
             "post_ms": stats([ms / 1000 for ms in post_ms]) if post_ms else None,
             "every_screen_ms": stats(every_screen),
             "every_screen_after_ack_ms": stats(after_ack) if after_ack else None,

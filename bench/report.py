@@ -149,6 +149,32 @@ def markdown(results: dict) -> str:
             )
         lines.append("| " + " | ".join(cells) + " |")
 
+    split = [
+        (mode, label) for mode, label in present
+        if any((get(results, mode, name) or {}).get("latency_by_process_ms") for name in names)
+    ]
+    if split:
+        lines += [
+            "",
+            "Two processes: latency per delivered frame on a socket of the writer's own process, "
+            "and on one of the other process (through Redis), ms (p50 / p99):",
+            "",
+            "| scenario | " + " | ".join(label for _, label in split) + " |",
+            "|---|" + "---|" * len(split),
+        ]
+        for name in names:
+            cells = [LABELS.get(name, name)]
+            for mode, _label in split:
+                sides = (get(results, mode, name) or {}).get("latency_by_process_ms") or {}
+                cells.append(
+                    ", ".join(
+                        f"{side} {fmt(lat['p50'])} / {fmt(lat['p99'])}"
+                        for side, lat in sides.items()
+                    )
+                    or "—"
+                )
+            lines.append("| " + " | ".join(cells) + " |")
+
     lines += [
         "",
         "Delivery: edits acknowledged of planned (achieved edits/s in all rooms together), "
