@@ -638,6 +638,7 @@ class Bench:
             # itself is the bottleneck and the figures say more about it than the server.
             "client_cpu_share": round(self.client_cpu_share, 2),
             "latency_ms": stats(self.latencies),
+            # Only where a room's sockets are on both processes (one side has them all else).
             "latency_by_process_ms": {
                 side: stats(samples)
                 for side, samples in self.latencies_by_process.items()
